@@ -1,0 +1,95 @@
+"""Campaign facts, the bot's own wording and the FAQ, loaded and checked as one bundle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.faq.entries import Entry, load_faq
+from bot.knowledge.facts import CampaignFacts, load_facts
+from bot.knowledge.render import check_template
+from bot.knowledge.yamlsrc import DataFileError, first_error, load_yaml
+
+Label = Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Texts(_Strict):
+    welcome: str
+    menu: str
+    empty: str
+    no_text: str
+    too_long: str
+    suggest: str
+    no_answer: str
+    hotline: str
+    thanks: str
+    greeting: str
+    stale: str
+
+
+class Labels(_Strict):
+    call: Label
+    other: Label
+    none_of_these: Label
+
+
+class Intents(_Strict):
+    menu: list[str]
+    hotline: list[str]
+    thanks: list[str]
+    greeting: list[str]
+
+
+class Messages(_Strict):
+    """knowledge/messages.yaml: the bot's own texts, button labels, menu and commands."""
+
+    texts: Texts
+    labels: Labels
+    menu: list[Label] = Field(min_length=1, max_length=13)
+    intents: Intents
+
+
+def load_messages(path: Path, facts: CampaignFacts, now: datetime) -> Messages:
+    """Load messages.yaml; every template must render against the facts."""
+    data, lines = load_yaml(path.read_text(encoding="utf-8"), path)
+    try:
+        messages = Messages.model_validate(data)
+    except ValidationError as exc:
+        raise first_error(exc, lines, path) from None
+    for name, template in messages.texts.model_dump().items():
+        problems = check_template(template, facts, now)
+        if problems:
+            raise DataFileError(path, lines.get(("texts", name)), f"texts.{name}: {problems[0]}")
+    return messages
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything the engine reads: facts, wording and FAQ entries (in staff order)."""
+
+    facts: CampaignFacts
+    messages: Messages
+    entries: tuple[Entry, ...]
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """The entry with this id, if any."""
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+
+def load_static(knowledge_dir: Path, now: datetime) -> tuple[CampaignFacts, Messages]:
+    """Facts and wording from the knowledge folder (checked; DataFileError if broken)."""
+    facts = load_facts(knowledge_dir / "campaign.yaml")
+    return facts, load_messages(knowledge_dir / "messages.yaml", facts, now)
+
+
+def seed_entries(knowledge_dir: Path) -> list[Entry]:
+    """The starting FAQ that a fresh install copies into the database."""
+    return load_faq(knowledge_dir / "faq.yaml")

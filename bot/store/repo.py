@@ -1,0 +1,87 @@
+"""Queries and writes; each takes a Session and leaves commit/rollback to the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.faq.entries import Entry
+from bot.store.models import Conversation, FaqEntry, UnansweredQuestion
+from bot.textnorm import normalize
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def load_entries(session: Session) -> list[Entry]:
+    """The FAQ as staff keep it, in their order."""
+    rows = session.scalars(select(FaqEntry).order_by(FaqEntry.position, FaqEntry.id))
+    return [
+        Entry(id=r.id, question=r.question, answer=r.answer, examples=tuple(r.examples),
+              tags=tuple(r.tags))
+        for r in rows
+    ]
+
+
+def count_entries(session: Session) -> int:
+    """How many FAQ entries the database holds."""
+    return session.scalar(select(func.count()).select_from(FaqEntry)) or 0
+
+
+def replace_entries(session: Session, entries: Sequence[Entry]) -> None:
+    """Make the FAQ exactly `entries` (one transaction: readers see old or new, never half)."""
+    session.execute(delete(FaqEntry))
+    for position, e in enumerate(entries):
+        session.add(FaqEntry(id=e.id, position=position, question=e.question, answer=e.answer,
+                             examples=list(e.examples), tags=list(e.tags)))
+
+
+def seed_if_empty(session: Session, entries: Sequence[Entry]) -> bool:
+    """Copy the starting FAQ in on first start; True if it did."""
+    if count_entries(session):
+        return False
+    replace_entries(session, entries)
+    return True
+
+
+def lock_conversation(session: Session, channel: str, user_key: str) -> Conversation:
+    """The person's conversation row, locked until commit (created on first contact)."""
+    query = (select(Conversation)
+             .where(Conversation.channel == channel, Conversation.user_key == user_key)
+             .with_for_update())
+    row = session.scalar(query)
+    if row is not None:
+        return row
+    stmt = _insert(session)(Conversation).values(channel=channel, user_key=user_key, state={},
+                                                 turns=0)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["channel", "user_key"]))
+    row = session.scalar(query)
+    assert row is not None  # inserted above, or by a concurrent first event
+    return row
+
+
+def record_unanswered(session: Session, text: str, now: datetime) -> None:
+    """Count a question the bot could not answer (already redacted by the engine)."""
+    key = normalize(text)[:200] or "(空)"
+    stmt = _insert(session)(UnansweredQuestion).values(
+        normalized=key, text=text[:1000], count=1, first_seen=now, last_seen=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["normalized"],
+        set_={"count": UnansweredQuestion.count + 1, "last_seen": now},
+    )
+    session.execute(stmt)
+
+
+def unanswered(session: Session, limit: int = 100) -> list[UnansweredQuestion]:
+    """Most asked unanswered questions first."""
+    query = (select(UnansweredQuestion)
+             .order_by(UnansweredQuestion.count.desc(), UnansweredQuestion.last_seen.desc())
+             .limit(limit))
+    return list(session.scalars(query))
