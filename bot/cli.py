@@ -14,7 +14,7 @@ import click
 from bot.clock import Clock, parse_now
 from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge.render import TemplateError, render
-from bot.knowledge.yamlsrc import DataFileError
+from bot.yamlsrc import DataFileError
 
 
 def _settings() -> Settings:

@@ -43,6 +43,7 @@ class Settings:
     line_api_base_url: str | None = None
     secret_key: str | None = None
     data_key: str | None = None
+    cache_path: Path | None = None
 
     @property
     def db_url(self) -> str:
@@ -59,8 +60,8 @@ class Settings:
 
     @property
     def cache_dir(self) -> Path:
-        """Where derived data (embedding cache) lives."""
-        return self.data_dir / "cache"
+        """Where derived data (the embedding cache) lives: CLAIMBOT_CACHE_DIR or data_dir/cache."""
+        return self.cache_path or self.data_dir / "cache"
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests)."""
@@ -87,4 +88,5 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         line_api_base_url=env.get("LINE_API_BASE_URL") or None,
         secret_key=env.get("CLAIMBOT_SECRET_KEY") or None,
         data_key=env.get("CLAIMBOT_DATA_KEY") or None,
+        cache_path=Path(env["CLAIMBOT_CACHE_DIR"]) if env.get("CLAIMBOT_CACHE_DIR") else None,
     )

@@ -11,7 +11,7 @@ from bot.faq.entries import Entry
 from bot.faq.matcher import Matcher
 from bot.knowledge.facts import CampaignFacts
 from bot.knowledge.render import check_template
-from bot.knowledge.yamlsrc import Lines
+from bot.yamlsrc import Lines
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.knowledge.yamlsrc import DataFileError, Lines, first_error, load_yaml
+from bot.yamlsrc import DataFileError, Lines, first_error, load_yaml
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.faq.entries import Entry, load_faq
 from bot.knowledge.facts import CampaignFacts, load_facts
 from bot.knowledge.render import check_template
-from bot.knowledge.yamlsrc import DataFileError, first_error, load_yaml
+from bot.yamlsrc import DataFileError, first_error, load_yaml
 
 Label = Annotated[str, Field(min_length=1, max_length=20)]
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.clock import JST, format_date, format_datetime
-from bot.knowledge.yamlsrc import DataFileError, first_error, load_yaml
+from bot.yamlsrc import DataFileError, first_error, load_yaml
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +66,21 @@ def line_of(lines: Lines, loc: tuple[Any, ...]) -> int | None:
 
 
 def first_error(exc: ValidationError, lines: Lines, source: Path | str) -> DataFileError:
-    """Turn pydantic's first error into a DataFileError naming the file, line and key."""
-    err = exc.errors(include_url=False)[0]
+    """Turn pydantic's errors into one DataFileError naming the file, line and key.
+
+    An unknown key comes first: it is usually a typo, and also the cause of a "missing" one.
+    """
+    errors = exc.errors(include_url=False)
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(err["loc"])
     key = ".".join(str(part) for part in loc) or "(top)"
     kind = err["type"]
     if kind == "extra_forbidden":
-        message = f"unknown key {key!r} (a typo?)"
+        missing = [str(e["loc"][-1]) for e in errors
+                   if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1]]
+        close = difflib.get_close_matches(str(loc[-1]), missing, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "a typo?"
+        message = f"unknown key {key!r} ({hint})"
     elif kind == "missing":
         message = f"missing key {key!r}"
     else:

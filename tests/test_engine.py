@@ -1,0 +1,139 @@
+"""The engine, driven turn by turn like a person would: answers, suggestions, bad input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.engine import Input, step
+from tests.conftest import Talk
+
+TODAY = "2026-11-25T12:00"
+
+
+def _no_english(text: str) -> None:
+    # Proper names of the notice are allowed; no other ASCII words leak to claimants.
+    allowed = {"regionPAY", "Amazon", "PayPay", "Edy", "ID", "nanaco", "Ponta", "URL", "SMS",
+               "https", "region", "pay", "com", "pages", "compensation", "html", "giftpad",
+               "jp", "regionpay", "ml", "tel", "PAY"}
+    words = set(re.findall(r"[A-Za-z]{2,}", text)) - allowed
+    assert not words, f"English leaked: {words}"
+
+
+def test_first_contact_gets_a_welcome_with_buttons(talk: Talk) -> None:
+    talk.say("")
+    assert "補償案内チャット" in talk.text()
+    assert [b["label"] for b in talk.buttons()][:2] == ["補償の対象になる人", "補償の内容"]
+    assert all(len(b["label"]) <= 20 for b in talk.buttons())
+
+
+def test_a_deadline_question_is_answered_with_the_date(talk: Talk) -> None:
+    talk.say("特設サイトの申請っていつまで？")
+    assert "2023年4月30日（日）" in talk.text()
+    assert "終了しました" not in talk.text()
+    _no_english(talk.text())
+
+
+def test_after_the_deadline_the_bot_says_it_has_passed(talk: Talk) -> None:
+    talk.at(TODAY).say("特設サイトの申請っていつまで？")
+    assert "2023年4月30日（日）で終了しました" in talk.text()
+
+
+def test_a_menu_button_types_its_text_and_is_answered(talk: Talk) -> None:
+    talk.say("")
+    talk.tap("選べるポイント")
+    for brand in talk.ctx.knowledge.facts.points.brands:
+        assert brand in talk.text()
+
+
+def test_hotline_answers_carry_the_hours_and_a_call_button(talk: Talk) -> None:
+    talk.say("コールセンターの電話番号を教えてください")
+    assert "0120-479-249" in talk.text() and "10:00〜18:00" in talk.text()
+    assert {"label": "コールセンターに電話", "uri": "tel:0120479249"} in talk.buttons()
+
+
+@pytest.mark.parametrize("text", ["オペレーター", "電話したい", "オペレータ"])
+def test_asking_for_a_person_gives_the_hotline(talk: Talk, text: str) -> None:
+    talk.say("こんにちは")
+    talk.say(text)
+    assert "0120-479-249" in talk.text() and "受付時間" in talk.text()
+
+
+def test_out_of_scope_gets_an_honest_answer_and_is_kept_for_staff(talk: Talk) -> None:
+    talk.say("明日の奈良の天気を教えて")
+    assert "お答えできません" in talk.text()
+    assert "0120-479-249" in talk.text()
+    assert talk.effects == [{"type": "unanswered", "text": "明日の奈良の天気を教えて"}]
+
+
+def test_unanswered_questions_are_stored_without_personal_numbers(talk: Talk) -> None:
+    talk.say("090-1234-5678 の山田です。確定申告の方法は？ mail: a.b@example.com")
+    if talk.effects:
+        stored = talk.effects[0]["text"]
+        assert "1234" not in stored and "example.com" not in stored
+
+
+def test_a_suggestion_can_be_tapped_or_refused(talk: Talk) -> None:
+    talk.say("")
+    # Force the suggestion path through its postback, as the buttons carry it.
+    entry = talk.ctx.knowledge.entries[0]
+    talk.send(Input(postback=f"faq:{entry.id}"))
+    assert talk.text().startswith(talk.ctx.knowledge.entries[0].answer[:0])
+    assert talk.state["last_answer"] == entry.id
+    talk.state["pending_question"] = "クーポンの色は？"
+    talk.send(Input(postback="none"))
+    assert "お答えできません" in talk.text()
+    assert talk.effects[-1] == {"type": "unanswered", "text": "クーポンの色は？"}
+
+
+def test_an_old_or_forged_button_is_refused_kindly(talk: Talk) -> None:
+    talk.say("")
+    for data in ["faq:no-such-entry", "none", "'; DROP TABLE x;--", "x" * 300]:
+        talk.send(Input(postback=data))
+        assert "前のご案内" in talk.text()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "😀😀😀",
+        "？？？！！",
+        "\x00\x01\x1b[31m",
+        "ｸｰﾎﾟﾝ ﾉ ｷｹﾞﾝ ﾊ ｲﾂﾏﾃﾞ",
+        "'; DROP TABLE conversations; --",
+        "<script>alert(1)</script>",
+        "ポイント" * 1250,
+        "a",
+    ],
+)
+def test_bad_input_gets_a_polite_answer(talk: Talk, text: str) -> None:
+    talk.say("こんにちは")
+    result = talk.say(text)
+    assert result.messages, "every input gets an answer"
+    for message in result.messages:
+        assert message["type"] == "text" and message["text"].strip()
+        assert "Traceback" not in message["text"]
+        assert len(message["text"]) <= 5000
+    assert "<script>" not in talk.text()
+
+
+def test_half_width_kana_is_understood(talk: Talk) -> None:
+    talk.say("ｺｰﾙｾﾝﾀｰ ﾉ ﾃﾞﾝﾜﾊﾞﾝｺﾞｳ")
+    assert "0120-479-249" in talk.text()
+
+
+def test_two_users_do_not_share_state(knowledge, matcher) -> None:
+    alice, bob = Talk(knowledge, matcher), Talk(knowledge, matcher)
+    alice.say("申請の期限は？")
+    bob.say("")
+    assert "last_answer" in alice.state and "last_answer" not in bob.state
+
+
+def test_the_step_is_pure(knowledge, matcher) -> None:
+    talk = Talk(knowledge, matcher)
+    first = step({}, Input(text="ポイントの種類は？"), talk.ctx)
+    second = step({}, Input(text="ポイントの種類は？"), talk.ctx)
+    assert first.messages == second.messages and first.state == second.state
