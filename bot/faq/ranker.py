@@ -45,7 +45,7 @@ __all__ = [
 # confident wrong answer and out-of-scope ones stayed at "suggest" or below; SUGGEST where the
 # right entry is in the top 3 for nearly every in-scope question that does not reach ANSWER.
 ANSWER_THRESHOLD: float = 0.60
-SUGGEST_THRESHOLD: float = 0.30
+SUGGEST_THRESHOLD: float = 0.15
 # An answer also needs its entry to stand clear of the runner-up by this much.
 ANSWER_MARGIN: float = 0.08
 
@@ -56,8 +56,13 @@ _BATCH = 32
 _MEMO_MAX = 50_000
 
 # Blend weights (z-scored features) and the logistic that turns them into a 0..1 score.
-_SEM_W = {"e_q": 1.0, "e_qa": 1.0, "bm_qa": 0.3, "bm_q": 0.0, "fz": 0.3}
-_LEX_W = {"bm_q": 0.6, "bm_qa": 1.0, "fz": 0.6}
+_SEM_W = {"e_q": 1.0, "e_qa": 0.7, "bm_q": 0.3, "bm_qa": 0.5, "fz": 0.2}
+_LEX_W = {"bm_q": 1.0, "bm_qa": 0.6, "fz": 0.6}
+# Logistic over (blend, gap to the best other entry, fuzzy ratio): fitted with bench data
+# (last example of each campaign entry held out + out-of-scope questions), then rounded.
+_SEM_LOGIT = (0.85, 1.25, 0.3, -3.7)
+_LEX_LOGIT = (0.4, 0.6, 1.0, -3.7)
+_NEAR_EXACT = 8.0  # a question typed almost exactly like a phrasing we hold is a sure match
 _Z_FLOOR = {"e_q": 0.02, "e_qa": 0.02, "bm_q": 0.5, "bm_qa": 0.5, "fz": 5.0}
 
 
@@ -313,15 +318,19 @@ class Ranker:
         if not match_key(query):
             return np.zeros(len(self.docs), dtype=np.float32)
         f = self.features(query)
-        weights = _SEM_W if "e_q" in f else _LEX_W
+        sem = "e_q" in f
+        weights = _SEM_W if sem else _LEX_W
         blend = sum(w * _z(f[name], _Z_FLOOR[name]) for name, w in weights.items() if w)
         blend = np.asarray(blend, dtype=np.float32) / sum(weights.values())
+        # How far each entry stands above the best *other* entry (negative for all but the top).
+        order = np.argsort(-blend)
+        best_other = np.full_like(blend, blend[order[0]])
+        if len(blend) > 1:
+            best_other[order[0]] = blend[order[1]]
+        gap = blend - best_other if len(blend) > 1 else np.ones_like(blend)
         fz = f["fz"] / 100.0
-        if "e_q" in f:
-            cos = np.maximum(f["e_q"], f["e_qa"])
-            logit = 1.6 * (blend - 2.0) + 25.0 * (cos - 0.86) + 4.0 * (fz - 0.5)
-        else:
-            logit = 1.6 * (blend - 2.0) + 6.0 * (fz - 0.45)
+        a, g, c, bias = _SEM_LOGIT if sem else _LEX_LOGIT
+        logit = a * blend + g * gap + c * fz + bias + _NEAR_EXACT * np.maximum(fz - 0.75, 0.0)
         return _sigmoid(logit).astype(np.float32)
 
     def rank(self, query: str, top_k: int = 5) -> list[tuple[str, float]]:
