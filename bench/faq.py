@@ -72,22 +72,27 @@ class Tally:
         )
 
 
-def evaluate(r: Ranker, items: list[tuple[str, str | None]]) -> tuple[Tally, Tally]:
-    """Tallies (in scope, out of scope) for (question, expected id or None) pairs."""
+Label = str | list[str] | None
+
+
+def evaluate(r: Ranker, items: list[tuple[str, Label]]) -> tuple[Tally, Tally]:
+    """Tallies (in scope, out of scope) for (question, right id(s) or None) pairs."""
     ins, outs = Tally(decisions=Counter()), Tally(decisions=Counter())
-    for q, want in items:
+    for q, label in items:
+        wants = [label] if isinstance(label, str) else list(label or [])
         ranking = r.rank(q, top_k=5)
         verdict = decide(ranking)
         ids = [i for i, _ in ranking]
-        t = ins if want else outs
+        t = ins if wants else outs
         t.n += 1
         assert t.decisions is not None
         t.decisions[verdict] += 1
-        if want:
-            t.top1 += bool(ids[:1] == [want])
-            t.top3 += want in ids[:3]
-            t.right_answers += verdict == "answer" and ids[0] == want
-            t.safe += verdict != "answer" or ids[0] == want
+        if wants:
+            first = ids[0] in wants if ids else False
+            t.top1 += first
+            t.top3 += any(i in wants for i in ids[:3])
+            t.right_answers += verdict == "answer" and first
+            t.safe += verdict != "answer" or first
         else:
             t.safe += verdict != "answer"
     return ins, outs
@@ -128,7 +133,7 @@ def _safe_render(render, text, facts, now):  # type: ignore[no-untyped-def]
         return re.sub(r"\{[^{}]*\}", " ", text)
 
 
-def load_heldout() -> list[tuple[str, str | None]] | None:
+def load_heldout() -> list[tuple[str, Label]] | None:
     """tests/data/faq_heldout.yaml as (question, id or None), or None if it is not there."""
     path = ROOT / "tests" / "data" / "faq_heldout.yaml"
     if not path.exists():
@@ -137,7 +142,7 @@ def load_heldout() -> list[tuple[str, str | None]] | None:
     return [(str(x["q"]), x.get("id")) for x in data["questions"]]
 
 
-def held_out_examples(docs: list[Doc]) -> tuple[list[Doc], list[tuple[str, str | None]]]:
+def held_out_examples(docs: list[Doc]) -> tuple[list[Doc], list[tuple[str, Label]]]:
     """Docs without their last example, and those examples as labelled questions."""
     kept, items = [], []
     for d in docs:
@@ -207,7 +212,7 @@ PIECES = [
 ]
 
 
-def synthetic_faq(n: int, seed: int = 7) -> tuple[list[Doc], list[tuple[str, str | None]]]:
+def synthetic_faq(n: int, seed: int = 7) -> tuple[list[Doc], list[tuple[str, Label]]]:
     """n municipal-style entries and one paraphrased question for a sample of them."""
     rng = random.Random(seed)
     combos = [(t, a, asp) for t, a in TOPICS for asp in ASPECTS]
@@ -262,7 +267,7 @@ def main() -> None:
     docs = load_campaign_docs()
     heldout = load_heldout()
     kept, ex_items = held_out_examples(docs)
-    oos: list[tuple[str, str | None]] = [(q, None) for q in OUT_OF_SCOPE]
+    oos: list[tuple[str, Label]] = [(q, None) for q in OUT_OF_SCOPE]
     print(f"\n(1) campaign FAQ: {len(docs)} entries")
     for sem in modes:
         label = "semantic" if sem else "lexical"
