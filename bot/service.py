@@ -51,16 +51,24 @@ class Bot:
                                semantic=self.settings.semantic, cache_dir=self.settings.cache_dir)
 
     def handle(self, channel: str, user_key: str, inp: Input) -> Reply:
-        """Lock the conversation, step the engine, apply effects and save, in one transaction."""
+        """Answer one input in its own transaction."""
+        with self.sessions.begin() as session:
+            return self.step_in(session, channel, user_key, inp)
+
+    def step_in(self, session: Session, channel: str, user_key: str, inp: Input) -> Reply:
+        """Lock the conversation, step the engine, apply effects and save, inside `session`.
+
+        The caller owns the transaction, so a channel can add its own rows (event dedupe,
+        outbox) to the same commit.
+        """
         now = self.clock.now()
         ctx = Context(now=now, knowledge=self.knowledge, matcher=self.matcher)
-        with self.sessions.begin() as session:
-            conv = repo.lock_conversation(session, channel, user_key)
-            result = step(dict(conv.state or {}), inp, ctx)
-            for effect in result.effects:
-                self._apply(session, effect, now)
-            conv.state = result.state
-            conv.turns = (conv.turns or 0) + 1
+        conv = repo.lock_conversation(session, channel, user_key)
+        result = step(dict(conv.state or {}), inp, ctx)
+        for effect in result.effects:
+            self._apply(session, effect, now)
+        conv.state = result.state
+        conv.turns = (conv.turns or 0) + 1
         return Reply(result.messages)
 
     def _apply(self, session: Session, effect: dict[str, Any], now: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from bot.store.models import Base
+from bot.store.all_models import Base
 
 config = context.config
 engine = config.attributes["engine"]
