@@ -21,6 +21,7 @@ from bot.textnorm import normalize
 
 MAX_TEXT = 400  # characters read from one message; the rest is not needed to find an answer
 LABEL_MAX = 20  # LINE's limit for a button label
+OUT_OF_SCOPE_TAG = "範囲外"  # FAQ entries that say honestly what the bot does not cover
 
 Message = dict[str, Any]
 
@@ -104,12 +105,19 @@ class _Turn:
             buttons.insert(0, self.call_button())
         return text_message(text, buttons)
 
-    def suggest(self, ids: list[str]) -> Message:
+    def suggest(self, ids: list[str]) -> Message | None:
+        """Not sure: the likeliest entry's answer under "もしかして", the others as buttons."""
         entries = [e for e in (self.k.entry(i) for i in ids) if e is not None]
-        lines = "\n".join(f"{n}. {e.question}" for n, e in enumerate(entries, 1))
-        buttons = [{"label": short_label(e.question), "data": f"faq:{e.id}"} for e in entries]
+        if not entries:
+            return None
+        best, others = entries[0], entries[1:]
+        header = self.say(self.k.messages.texts.suggest).strip()
+        text = f"{header}\n「{best.question}」\n\n{self.say(best.answer)}"
+        buttons = [{"label": short_label(e.question), "data": f"faq:{e.id}"} for e in others]
         buttons.append({"label": self.k.messages.labels.none_of_these, "data": "none"})
-        return text_message(f"{self.say(self.k.messages.texts.suggest).strip()}\n\n{lines}", buttons)
+        if self.k.facts.hotline.tel in text:
+            buttons.append(self.call_button())
+        return text_message(text, buttons)
 
 
 def _meaningful(normalized: str) -> bool:
@@ -168,18 +176,25 @@ def step(state: dict[str, Any], inp: Input, ctx: Context) -> Step:
 
     found = ctx.matcher.match(raw)
     out.messages.extend(notes)
-    if found.outcome == "answer" and found.best is not None:
-        message = turn.answer(found.best)
+    entry = ctx.knowledge.entry(found.best) if found.best else None
+    if entry is not None and OUT_OF_SCOPE_TAG in entry.tags:
+        # An honest "not here" answer; staff still see what people wanted.
+        out.effects.append({"type": "unanswered", "text": redact(raw)})
+    if found.outcome == "answer" and entry is not None:
+        message = turn.answer(entry.id)
         if message is not None:
-            new_state["last_answer"] = found.best
+            new_state["last_answer"] = entry.id
             out.messages.append(message)
             return out
     if found.outcome == "suggest":
-        ids = [entry_id for entry_id, _ in found.ranking[:3]]
-        new_state["pending_question"] = redact(raw)
-        out.messages.append(turn.suggest(ids))
-        return out
-    out.effects.append({"type": "unanswered", "text": redact(raw)})
+        message = turn.suggest([entry_id for entry_id, _ in found.ranking[:3]])
+        if message is not None:
+            new_state["last_answer"] = found.ranking[0][0]
+            new_state["pending_question"] = redact(raw)
+            out.messages.append(message)
+            return out
+    if not out.effects:
+        out.effects.append({"type": "unanswered", "text": redact(raw)})
     out.messages.append(turn.no_answer())
     return out
 
