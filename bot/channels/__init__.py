@@ -1,0 +1,1 @@
+"""Channels translate between a platform and the engine: events in, messages out."""
