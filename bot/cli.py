@@ -90,7 +90,7 @@ def _check_moments(clock: Clock) -> list[datetime]:
     return [clock.now(), parse_now("2023-03-15T12:00"), parse_now("2023-06-01T12:00")]
 
 
-def _checked(path: Path, settings: Settings, quiet: bool = False):  # type: ignore[no-untyped-def]
+def _checked(path: Path, settings: Settings, importing: bool = False):  # type: ignore[no-untyped-def]
     from bot.faq.check import check_entries
     from bot.faq.entries import parse_faq_lines, read_text
     from bot.knowledge.facts import load_facts
@@ -99,7 +99,7 @@ def _checked(path: Path, settings: Settings, quiet: bool = False):  # type: igno
         facts = load_facts(settings.knowledge_dir / "campaign.yaml")
         entries, lines = parse_faq_lines(read_text(path), path)
     except DataFileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(str(exc) + ("; nothing changed" if importing else "")) from None
     clock = Clock.from_setting(settings.now)
     problems = check_entries(entries, lines, facts, _check_moments(clock),
                              semantic=settings.semantic, cache_dir=settings.cache_dir)
@@ -107,7 +107,7 @@ def _checked(path: Path, settings: Settings, quiet: bool = False):  # type: igno
         click.echo(problem.format(path), err=True)
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) in {path}; nothing changed")
-    if not quiet:
+    if not importing:
         click.echo(f"{path}: {len(entries)} entries, all good")
     return entries
 
@@ -126,7 +126,7 @@ def faq_import(file: Path) -> None:
     from bot.store import repo
 
     settings = _settings()
-    entries = _checked(file, settings, quiet=True)
+    entries = _checked(file, settings, importing=True)
     bot = _bot(settings)
     try:
         with bot.sessions.begin() as session:

@@ -60,9 +60,3 @@ def format_date(day: date) -> str:
 def format_datetime(moment: datetime) -> str:
     """2023年3月31日（金）23:59"""
     return f"{format_date(moment.date())}{moment.hour}:{moment.minute:02d}"
-
-
-def format_short(moment: datetime) -> str:
-    """3月26日（日）10:00: for near dates where the year goes without saying."""
-    day = moment.date()
-    return f"{day.month}月{day.day}日（{WEEKDAYS_JA[day.weekday()]}）{moment.hour}:{moment.minute:02d}"

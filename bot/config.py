@@ -44,6 +44,7 @@ class Settings:
     secret_key: str | None = None
     data_key: str | None = None
     cache_path: Path | None = None
+    public_url: str = "http://localhost:8000"
 
     @property
     def db_url(self) -> str:
@@ -89,4 +90,5 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         secret_key=env.get("CLAIMBOT_SECRET_KEY") or None,
         data_key=env.get("CLAIMBOT_DATA_KEY") or None,
         cache_path=Path(env["CLAIMBOT_CACHE_DIR"]) if env.get("CLAIMBOT_CACHE_DIR") else None,
+        public_url=env.get("CLAIMBOT_PUBLIC_URL") or "http://localhost:8000",
     )

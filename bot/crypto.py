@@ -270,7 +270,13 @@ class EncryptedJSON(TypeDecorator[Any]):
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         if value is None:
             return None
+        if not str(value).startswith(_FERNET_PREFIX):
+            # A row written before the column was encrypted: read as is, encrypted on next write.
+            return json.loads(value)
         return json.loads(current().decrypt(value))
+
+
+_FERNET_PREFIX = "gAAAAA"  # every Fernet token (version byte 0x80 + timestamp) starts so
 
 
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー−－]+")

@@ -6,6 +6,8 @@ matcher, and carries out the effects (store an unanswered question, ...) in its 
 
 from __future__ import annotations
 
+import copy
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +15,10 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from bot import slots
+from bot.clock import JST, format_date
 from bot.faq.matcher import Matcher
+from bot.flow import Dialog, new_dialog
 from bot.knowledge import Knowledge
 from bot.knowledge.render import render
 from bot.privacy import redact
@@ -28,19 +33,33 @@ Message = dict[str, Any]
 
 @dataclass(frozen=True)
 class Input:
-    """One thing a person did: typed `text`, or tapped a button that sent `postback` data."""
+    """One thing a person did: typed `text`, tapped a button (`postback`), or an `event`
+    such as "follow" (added the bot as a friend)."""
 
     text: str | None = None
     postback: str | None = None
+    event: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    """What the person may see of a claim they filed in this conversation."""
+
+    receipt: str
+    status: str
+    filed_at: datetime
+    personal_deleted: bool = False
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a step may read: the time, the knowledge and the FAQ matcher."""
+    """What a step may read: the time, the knowledge, the FAQ matcher, the person's claims."""
 
     now: datetime
     knowledge: Knowledge
     matcher: Matcher
+    claims: tuple[ClaimView, ...] = ()
+    privacy_url: str = "http://localhost:8000/privacy"
 
 
 @dataclass
@@ -73,8 +92,8 @@ class _Turn:
         self.ctx = ctx
         self.k = ctx.knowledge
 
-    def say(self, template: str) -> str:
-        return render(template, self.k.facts, self.ctx.now)
+    def say(self, template: str, **extra: str) -> str:
+        return render(template, self.k.facts, self.ctx.now, extra).strip()
 
     def call_button(self) -> dict[str, str]:
         return {"label": self.k.messages.labels.call, "uri": self.k.facts.hotline.tel_uri}
@@ -126,7 +145,7 @@ def _meaningful(normalized: str) -> bool:
 
 
 def _intent(knowledge: Knowledge, normalized: str) -> str | None:
-    """A whole-message command (menu, hotline, thanks, greeting), near misses accepted."""
+    """A whole-message command (menu, back, hotline, ...), near misses accepted."""
     compact = normalized.replace(" ", "")
     for name, phrases in knowledge.messages.intents.model_dump().items():
         for phrase in phrases:
@@ -138,89 +157,265 @@ def _intent(knowledge: Knowledge, normalized: str) -> str | None:
     return None
 
 
+_RECEIPT = re.compile(r"RP-?([0-9A-Z]{4})-?([0-9A-Z]{4})")
+STATUS_JA = {"received": "受付済み", "in_review": "確認中", "contacted": "ご連絡済み",
+             "closed": "対応完了"}
+
+
 def step(state: dict[str, Any], inp: Input, ctx: Context) -> Step:
-    """Answer one input; the state is never mutated in place."""
-    new_state = {**state, "turn": int(state.get("turn", 0)) + 1}
-    turn = _Turn(ctx)
-    texts = ctx.knowledge.messages.texts
+    """Answer one input; the state given is never mutated."""
+    new_state = copy.deepcopy(state)
+    new_state["turn"] = int(state.get("turn", 0)) + 1
     out = Step(new_state)
-    first_contact = not state
-
-    if inp.postback is not None:
-        return _postback(inp.postback, state, out, turn)
-
-    raw = (inp.text or "").strip()
-    if not raw:
-        out.messages.append(turn.menu(texts.welcome if first_contact else texts.empty))
-        return out
-    notes: list[Message] = []
-    if len(raw) > MAX_TEXT:
-        raw = raw[:MAX_TEXT]
-        notes.append(text_message(turn.say(texts.too_long)))
-    normalized = normalize(raw)
-    if not _meaningful(normalized):
-        out.messages.append(turn.menu(texts.welcome if first_contact else texts.no_text))
-        return out
-
-    intent = _intent(ctx.knowledge, normalized)
-    if intent == "menu":
-        out.messages.append(turn.menu(texts.menu))
-        return out
-    if intent == "hotline":
-        out.messages.append(turn.hotline())
-        return out
-    if intent in ("thanks", "greeting"):
-        template = texts.welcome if first_contact else getattr(texts, intent)
-        out.messages.append(turn.menu(template))
-        return out
-
-    found = ctx.matcher.match(raw)
-    out.messages.extend(notes)
-    entry = ctx.knowledge.entry(found.best) if found.best else None
-    if entry is not None and OUT_OF_SCOPE_TAG in entry.tags:
-        # An honest "not here" answer; staff still see what people wanted.
-        out.effects.append({"type": "unanswered", "text": redact(raw)})
-    if found.outcome == "answer" and entry is not None:
-        message = turn.answer(entry.id)
-        if message is not None:
-            new_state["last_answer"] = entry.id
-            out.messages.append(message)
-            return out
-    if found.outcome == "suggest":
-        message = turn.suggest([entry_id for entry_id, _ in found.ranking[:3]])
-        if message is not None:
-            new_state["last_answer"] = found.ranking[0][0]
-            new_state["pending_question"] = redact(raw)
-            out.messages.append(message)
-            return out
-    if not out.effects:
-        out.effects.append({"type": "unanswered", "text": redact(raw)})
-    out.messages.append(turn.no_answer())
+    _Router(ctx, out, first_contact=not state).route(inp)
     return out
 
 
-def _postback(data: str, state: dict[str, Any], out: Step, turn: _Turn) -> Step:
-    """A tapped button: an FAQ entry, or "none of these" after a suggestion."""
-    texts = turn.k.messages.texts
-    if data.startswith("faq:"):
-        message = turn.answer(data.removeprefix("faq:"))
-        if message is not None:
-            out.state.pop("pending_question", None)
-            out.state["last_answer"] = data.removeprefix("faq:")
-            out.messages.append(message)
-            return out
-    elif data == "none":
-        pending = out.state.pop("pending_question", None)
-        if pending:
-            out.effects.append({"type": "unanswered", "text": pending})
-            out.messages.append(turn.no_answer())
-            return out
-    elif data == "hotline":
-        out.messages.append(turn.hotline())
-        return out
-    elif data == "menu":
-        out.messages.append(turn.menu(texts.menu))
-        return out
-    # An unknown or outdated button: say so kindly and offer the menu.
-    out.messages.append(turn.menu(texts.stale))
-    return out
+class _Router(_Turn):
+    """Decides who answers an input: a command, the dialog, or the FAQ."""
+
+    def __init__(self, ctx: Context, out: Step, first_contact: bool) -> None:
+        super().__init__(ctx)
+        self.out = out
+        self.state = out.state
+        self.first_contact = first_contact
+        self.texts = ctx.knowledge.messages.texts
+
+    # ---- the dialog state
+    def dialog(self) -> Dialog | None:
+        """The eligibility dialog in progress, if any."""
+        dlg = self.state.get("dlg")
+        if not dlg or dlg.get("phase") == "done":
+            return None
+        return self._runner(dlg)
+
+    def _runner(self, dlg: dict[str, Any]) -> Dialog:
+        return Dialog(self.k.flow, self.k.facts, self.ctx.now, dlg, self.ctx.privacy_url)
+
+    def _finish(self, runner: Dialog) -> None:
+        self.out.messages.extend(runner.out.messages)
+        self.out.effects.extend(runner.out.effects)
+        if any(e["type"] == "file_claim" for e in runner.out.effects):
+            self.state["just_filed"] = True
+
+    def start_dialog(self, known: dict[str, str] | None = None) -> None:
+        seq = int(self.state.get("dlg_seq", 0)) + 1
+        self.state["dlg_seq"] = seq
+        self.state["dlg"] = new_dialog(seq, known)
+        runner = self._runner(self.state["dlg"])
+        runner.proceed()
+        self._finish(runner)
+
+    # ---- routing
+    def route(self, inp: Input) -> None:
+        if inp.event is not None:
+            self.on_event(inp.event)
+        elif inp.postback is not None:
+            self.on_postback(inp.postback)
+        else:
+            self.on_text(inp.text or "")
+
+    def on_event(self, event: str) -> None:
+        runner = self.dialog()
+        if event == "follow" and runner is not None:
+            runner.reask(self.say(self.texts.welcome_back))
+            self._finish(runner)
+        else:
+            self.out.messages.append(self.menu(self.texts.welcome))
+
+    def on_postback(self, data: str) -> None:
+        runner = self.dialog() if data.startswith("d:") else None
+        if data.startswith("d:"):
+            dlg = self.state.get("dlg")
+            if dlg and dlg.get("phase") == "done" and dlg.get("receipt"):
+                runner = self._runner(dlg)  # a second tap on "send": same receipt, no new claim
+            if runner is not None and runner.on_postback(data):
+                self._finish(runner)
+                return
+            self.stale(runner)
+            return
+        if data == "start":
+            self.start_dialog()
+        elif data.startswith("faq:") and self.answer_entry(data.removeprefix("faq:")):
+            self.state.pop("pending_question", None)
+        elif data == "none" and self.state.get("pending_question"):
+            pending = self.state.pop("pending_question")
+            self.out.effects.append({"type": "unanswered", "text": pending})
+            self.out.messages.append(self.no_answer())
+        elif data in ("del:yes", "del:no") and self.state.pop("confirm_delete", False):
+            self.delete(data == "del:yes")
+        elif data == "hotline":
+            self.out.messages.append(self.hotline())
+        elif data == "menu":
+            self.out.messages.append(self.menu(self.texts.menu))
+        else:
+            self.stale(self.dialog())
+
+    def stale(self, runner: Dialog | None) -> None:
+        """An old or unknown button: say so, and ask what is asked now."""
+        if runner is not None:
+            runner.reask(self.say(self.texts.stale))
+            self._finish(runner)
+        else:
+            self.out.messages.append(self.menu(self.texts.stale + self.texts.menu))
+
+    def on_text(self, raw: str) -> None:
+        raw = raw.strip()
+        runner = self.dialog()
+        dlg = self.state.get("dlg")
+        if self.state.pop("just_filed", False) and dlg and dlg.get("receipt") and (
+                slots.parse_yes_no(raw) or "送信" in raw):
+            # "はい" again right after filing: the same receipt, never a second claim.
+            self.out.messages.append(text_message(self.say(
+                self.k.flow.texts.already_filed, receipt=dlg["receipt"])))
+            return
+        if not raw:
+            if runner is not None:
+                runner.reask()
+                self._finish(runner)
+            else:
+                self.out.messages.append(
+                    self.menu(self.texts.welcome if self.first_contact else self.texts.empty))
+            return
+        notes: list[Message] = []
+        if len(raw) > MAX_TEXT:
+            raw = raw[:MAX_TEXT]
+            notes.append(text_message(self.say(self.texts.too_long)))
+        normalized = normalize(raw)
+        if not _meaningful(normalized):
+            if runner is not None:
+                runner.reask(self.say(self.texts.not_understood))
+                self._finish(runner)
+            else:
+                self.out.messages.append(
+                    self.menu(self.texts.welcome if self.first_contact else self.texts.no_text))
+            return
+        self.out.messages.extend(notes)
+        intent = _intent(self.k, normalized)
+        if self.command(intent, runner, raw):
+            return
+        if runner is not None:
+            self.in_dialog(runner, raw)
+            return
+        if intent in ("thanks", "greeting"):
+            template = self.texts.welcome if self.first_contact else getattr(self.texts, intent)
+            self.out.messages.append(self.menu(template))
+            return
+        known = self._runner(new_dialog(0)).understand(raw)
+        if "happened" in known or "paper" in known:
+            self.start_dialog(known)
+            return
+        self.faq(raw)
+
+    def command(self, intent: str | None, runner: Dialog | None, raw: str) -> bool:
+        """Commands that work anywhere; True if one was handled."""
+        receipt = _RECEIPT.search(normalize(raw).upper().replace(" ", ""))
+        if intent == "status" or (receipt and len(raw) <= 40):
+            self.status(receipt.group(1) + receipt.group(2) if receipt else None)
+        elif intent == "delete":
+            self.state["confirm_delete"] = True
+            labels = self.k.messages.labels
+            self.out.messages.append(text_message(self.say(self.texts.delete_confirm), [
+                {"label": labels.delete_yes, "data": "del:yes"},
+                {"label": labels.delete_no, "data": "del:no"}]))
+        elif intent == "check":
+            self.start_dialog()
+        elif intent == "hotline":
+            self.out.messages.append(self.hotline())
+            if runner is not None:
+                runner.reask(self.say(runner.flow.texts.resume))
+                self._finish(runner)
+        elif intent == "restart" and runner is not None:
+            self.start_dialog()
+        elif intent in ("cancel", "menu") and runner is not None:
+            if runner.dlg.get("phase") in ("collect", "confirm", "fix", "consent"):
+                runner.cancel()
+                self._finish(runner)
+            else:
+                self.out.messages.append(text_message(self.say(self.texts.left_dialog)))
+            self.state["dlg"]["phase"] = "done"
+            self.out.messages.append(self.menu(self.texts.menu))
+        elif intent == "back" and runner is not None:
+            runner.back()
+            self._finish(runner)
+        elif intent in ("menu", "cancel", "restart", "back"):
+            self.out.messages.append(self.menu(self.texts.menu))
+        else:
+            return False
+        return True
+
+    def in_dialog(self, runner: Dialog, raw: str) -> None:
+        """Typed text during the dialog: an answer, else an FAQ detour, else ask again."""
+        asking_item = runner.dlg.get("phase") == "collect"
+        if asking_item and runner.looks_like_question(raw):
+            found = self.ctx.matcher.match(raw)
+            if found.outcome == "answer" and found.best is not None:
+                self.answer_entry(found.best)
+                runner.reask(self.say(runner.flow.texts.resume))
+                self._finish(runner)
+                return
+        if runner.on_text(raw):
+            self._finish(runner)
+            return
+        found = self.ctx.matcher.match(raw)
+        entry = self.k.entry(found.best) if found.best else None
+        if found.outcome == "answer" and entry is not None and OUT_OF_SCOPE_TAG not in entry.tags:
+            self.answer_entry(entry.id)
+            runner.reask(self.say(runner.flow.texts.resume))
+        else:
+            runner.reask(self.say(self.texts.not_understood))
+        self._finish(runner)
+
+    # ---- FAQ
+    def answer_entry(self, entry_id: str) -> bool:
+        message = self.answer(entry_id)
+        if message is None:
+            return False
+        self.state["last_answer"] = entry_id
+        self.out.messages.append(message)
+        return True
+
+    def faq(self, raw: str) -> None:
+        found = self.ctx.matcher.match(raw)
+        entry = self.k.entry(found.best) if found.best else None
+        if entry is not None and OUT_OF_SCOPE_TAG in entry.tags:
+            # An honest "not here" answer; staff still see what people wanted.
+            self.out.effects.append({"type": "unanswered", "text": redact(raw)})
+        if found.outcome == "answer" and entry is not None and self.answer_entry(entry.id):
+            return
+        if found.outcome == "suggest":
+            message = self.suggest([entry_id for entry_id, _ in found.ranking[:3]])
+            if message is not None:
+                self.state["last_answer"] = found.ranking[0][0]
+                self.state["pending_question"] = redact(raw)
+                self.out.messages.append(message)
+                return
+        if not self.out.effects:
+            self.out.effects.append({"type": "unanswered", "text": redact(raw)})
+        self.out.messages.append(self.no_answer())
+
+    # ---- claims
+    def status(self, receipt: str | None) -> None:
+        claims = [c for c in self.ctx.claims
+                  if receipt is None or c.receipt.replace("-", "") == "RP" + receipt]
+        if not claims:
+            self.out.messages.append(text_message(self.say(self.texts.status_none)))
+            return
+        rows = "\n".join(
+            f"・{c.receipt}（{format_date(c.filed_at.astimezone(JST).date())}受付）："
+            f"{STATUS_JA.get(c.status, c.status)}" for c in claims)
+        text = self.say(self.texts.status_found, claims=rows)
+        self.out.messages.append(text_message(text, [self.call_button()]))
+
+    def delete(self, yes: bool) -> None:
+        if not yes:
+            self.out.messages.append(text_message(self.say(self.texts.delete_kept)))
+            return
+        dlg = self.state.get("dlg")
+        if dlg:
+            dlg.pop("values", None)
+            if dlg.get("phase") in ("collect", "confirm", "fix", "consent"):
+                dlg["phase"] = "done"
+        self.state.pop("pending_question", None)
+        self.out.effects.append({"type": "delete_personal"})
+        self.out.messages.append(text_message(self.say(self.texts.deleted)))

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.engine import Context, Input, Message, step
+from bot.crypto import install, keyring_for
+from bot.engine import ClaimView, Context, Input, Message, Step, step
 from bot.faq.matcher import Matcher
-from bot.knowledge import Knowledge, load_static, seed_entries
+from bot.flow import RECEIPT
+from bot.knowledge import Knowledge, load_dialog, load_static, seed_entries
 from bot.store import repo
 from bot.store.db import make_engine, session_factory, upgrade
+from bot.store.models import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,9 @@ class Bot:
         self.clock = Clock.from_setting(settings.now)
         now = self.clock.now()
         self.facts, self.messages = load_static(settings.knowledge_dir, now)
+        self.flow = load_dialog(settings.dialogs_dir, self.facts, now)
         self.engine = make_engine(settings.db_url)
+        install(keyring_for(settings))
         upgrade(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         with self.sessions.begin() as session:
@@ -46,7 +53,7 @@ class Bot:
         """Read the FAQ from the database again and rebuild the matcher."""
         with self.sessions() as session:
             entries = repo.load_entries(session)
-        self.knowledge = Knowledge(self.facts, self.messages, tuple(entries))
+        self.knowledge = Knowledge(self.facts, self.messages, tuple(entries), self.flow)
         self.matcher = Matcher(entries, self.facts, self.clock.now(),
                                semantic=self.settings.semantic, cache_dir=self.settings.cache_dir)
 
@@ -62,21 +69,54 @@ class Bot:
         outbox) to the same commit.
         """
         now = self.clock.now()
-        ctx = Context(now=now, knowledge=self.knowledge, matcher=self.matcher)
         conv = repo.lock_conversation(session, channel, user_key)
+        claims = tuple(
+            ClaimView(c.receipt, c.status, c.created_at, c.personal_deleted_at is not None)
+            for c in repo.claims_of(session, conv.id)
+        )
+        ctx = Context(now=now, knowledge=self.knowledge, matcher=self.matcher, claims=claims,
+                      privacy_url=self.privacy_url)
         result = step(dict(conv.state or {}), inp, ctx)
+        receipt = None
         for effect in result.effects:
-            self._apply(session, effect, now)
+            receipt = self._apply(session, conv, effect, now) or receipt
+        if receipt is not None:
+            # The engine wrote a placeholder where the store's receipt number belongs.
+            result = replace_receipt(result, receipt)
         conv.state = result.state
         conv.turns = (conv.turns or 0) + 1
         return Reply(result.messages)
 
-    def _apply(self, session: Session, effect: dict[str, Any], now: Any) -> None:
-        if effect["type"] == "unanswered":
+    @property
+    def privacy_url(self) -> str:
+        """Where the privacy page is, for the consent message."""
+        return self.settings.public_url.rstrip("/") + self.facts.privacy.page_path
+
+    def _apply(self, session: Session, conv: Conversation, effect: dict[str, Any],
+               now: datetime) -> str | None:
+        """Carry out one effect inside the transaction; a filed claim returns its receipt."""
+        kind = effect["type"]
+        if kind == "unanswered":
             repo.record_unanswered(session, effect["text"], now)
+        elif kind == "file_claim":
+            claim = repo.file_claim(session, conv.id, effect["dialog_seq"], effect["kind"],
+                                    effect["route"], effect["items"], effect["answers"], now)
+            log.info("claim filed: %s route=%s", claim.receipt, claim.route)
+            return claim.receipt
+        elif kind == "delete_personal":
+            count = repo.delete_personal(session, conv.id, now)
+            log.info("personal items deleted from %d claim(s)", count)
         else:  # a new effect type without a handler is a programming error, said loudly
-            raise ValueError(f"unknown effect {effect['type']!r}")
+            raise ValueError(f"unknown effect {kind!r}")
+        return None
 
     def close(self) -> None:
         """Release database connections."""
         self.engine.dispose()
+
+
+def replace_receipt(result: Step, receipt: str) -> Step:
+    """The step's messages and state with the receipt placeholder filled in."""
+    messages = json.loads(json.dumps(result.messages, ensure_ascii=False).replace(RECEIPT, receipt))
+    state = json.loads(json.dumps(result.state, ensure_ascii=False).replace(RECEIPT, receipt))
+    return Step(state, messages, result.effects)

@@ -14,18 +14,21 @@ from sqlalchemy.engine import make_url
 
 from bot.clock import parse_now
 from bot.config import Settings
+from bot.crypto import generate_key
 from bot.engine import Context, Input, Step, step
 from bot.faq.matcher import Matcher
-from bot.knowledge import Knowledge, load_static, seed_entries
+from bot.knowledge import Knowledge, load_dialog, load_static, seed_entries
 from bot.paths import data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = data_dir("knowledge")
+DIALOGS = data_dir("dialogs")
 CAMPAIGN_TIME = "2023-03-15T11:00"  # a Wednesday during the campaign, call center open
 # PostgreSQL to create throwaway databases on (trust auth on this machine).
 PG_ADMIN = os.environ.get("CLAIMBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Embeddings of the FAQ are cached across test runs (they take seconds to compute).
 CACHE = Path(os.environ.get("CLAIMBOT_TEST_CACHE", ROOT / "var" / "test-cache"))
+DATA_KEY = generate_key()  # personal data at rest, one key for this test run
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +45,8 @@ def facts(static):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def knowledge(static) -> Knowledge:
     facts, messages = static
-    return Knowledge(facts, messages, tuple(seed_entries(KNOWLEDGE)))
+    flow = load_dialog(DIALOGS, facts, parse_now(CAMPAIGN_TIME))
+    return Knowledge(facts, messages, tuple(seed_entries(KNOWLEDGE)), flow)
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +145,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", database_url=db_url, now=CAMPAIGN_TIME,
-                    cache_path=CACHE)
+                    cache_path=CACHE, data_key=DATA_KEY)
 
 
 def at(text: str) -> datetime:

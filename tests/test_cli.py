@@ -71,7 +71,7 @@ def test_a_conversation_persists_between_runs(tmp_path: Path) -> None:
 def test_interactive_chat_numbers_tap_buttons(tmp_path: Path) -> None:
     proc = run(["chat"], tmp_path, "4\n終了\n")
     assert proc.returncode == 0, proc.stderr
-    assert "[1] 補償の対象になる人" in proc.stdout
+    assert "[1] 補償の対象か確認する" in proc.stdout
     assert "nanaco" in proc.stdout  # [4] 選べるポイント was tapped and answered
     assert proc.stdout.rstrip().endswith("ご利用ありがとうございました。")
 

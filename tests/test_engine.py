@@ -24,7 +24,7 @@ def _no_english(text: str) -> None:
 def test_first_contact_gets_a_welcome_with_buttons(talk: Talk) -> None:
     talk.say("")
     assert "補償案内チャット" in talk.text()
-    assert [b["label"] for b in talk.buttons()][:2] == ["補償の対象になる人", "補償の内容"]
+    assert [b["label"] for b in talk.buttons()][:2] == ["補償の対象か確認する", "補償の内容"]
     assert all(len(b["label"]) <= 20 for b in talk.buttons())
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.dialogs import Flow, load_flow
 from bot.faq.entries import Entry, load_faq
 from bot.knowledge.facts import CampaignFacts, load_facts
 from bot.knowledge.render import check_template
@@ -33,16 +34,32 @@ class Texts(_Strict):
     thanks: str
     greeting: str
     stale: str
+    not_understood: str
+    welcome_back: str
+    left_dialog: str
+    status_found: str
+    status_none: str
+    delete_confirm: str
+    deleted: str
+    delete_kept: str
 
 
 class Labels(_Strict):
     call: Label
     other: Label
     none_of_these: Label
+    delete_yes: Label
+    delete_no: Label
 
 
 class Intents(_Strict):
     menu: list[str]
+    back: list[str]
+    restart: list[str]
+    cancel: list[str]
+    check: list[str]
+    status: list[str]
+    delete: list[str]
     hotline: list[str]
     thanks: list[str]
     greeting: list[str]
@@ -65,7 +82,7 @@ def load_messages(path: Path, facts: CampaignFacts, now: datetime) -> Messages:
     except ValidationError as exc:
         raise first_error(exc, lines, path) from None
     for name, template in messages.texts.model_dump().items():
-        problems = check_template(template, facts, now)
+        problems = check_template(template, facts, now, ["claims"])
         if problems:
             raise DataFileError(path, lines.get(("texts", name)), f"texts.{name}: {problems[0]}")
     return messages
@@ -78,6 +95,7 @@ class Knowledge:
     facts: CampaignFacts
     messages: Messages
     entries: tuple[Entry, ...]
+    flow: Flow
 
     def entry(self, entry_id: str) -> Entry | None:
         """The entry with this id, if any."""
@@ -88,6 +106,11 @@ def load_static(knowledge_dir: Path, now: datetime) -> tuple[CampaignFacts, Mess
     """Facts and wording from the knowledge folder (checked; DataFileError if broken)."""
     facts = load_facts(knowledge_dir / "campaign.yaml")
     return facts, load_messages(knowledge_dir / "messages.yaml", facts, now)
+
+
+def load_dialog(dialogs_dir: Path, facts: CampaignFacts, now: datetime) -> Flow:
+    """The eligibility dialog (checked; DataFileError naming file, line and step if broken)."""
+    return load_flow(dialogs_dir / "eligibility.yaml", facts, now)
 
 
 def seed_entries(knowledge_dir: Path) -> list[Entry]:

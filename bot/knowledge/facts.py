@@ -160,6 +160,11 @@ class Hotline(_Strict):
         return "tel:" + self.tel.replace("-", "")
 
 
+class Privacy(_Strict):
+    retention: Text
+    page_path: Annotated[str, Field(pattern=r"^/[\w/.-]*$")]
+
+
 class CampaignFacts(_Strict):
     notice: Notice
     campaign: Campaign
@@ -171,6 +176,7 @@ class CampaignFacts(_Strict):
     delivery: Delivery
     call_center: CallCenter
     hotline: Hotline
+    privacy: Privacy
 
     def lookup(self, key: str) -> Any:
         """The value at a dotted key (`deadline.apply`); KeyError naming the key if absent."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -81,11 +82,17 @@ def render_value(value: Any, flt: str | None, now: datetime, key: str) -> str:
     raise TemplateError(f"{{{key}}} names a whole section; name one of its keys")
 
 
-def render(template: str, facts: CampaignFacts, now: datetime) -> str:
-    """Fill every placeholder; TemplateError names the first unknown key or filter."""
+def render(template: str, facts: CampaignFacts, now: datetime,
+           extra: Mapping[str, str] | None = None) -> str:
+    """Fill every placeholder; TemplateError names the first unknown key or filter.
+
+    `extra` supplies plain names ({receipt}, {items}) that are not campaign facts.
+    """
 
     def fill(match: re.Match[str]) -> str:
         key, flt = match.group(1), match.group(2)
+        if extra is not None and key in extra and flt is None:
+            return extra[key]
         try:
             value = facts.lookup(key)
         except KeyError:
@@ -95,12 +102,14 @@ def render(template: str, facts: CampaignFacts, now: datetime) -> str:
     return PLACEHOLDER.sub(fill, template)
 
 
-def check_template(template: str, facts: CampaignFacts, now: datetime) -> list[str]:
+def check_template(template: str, facts: CampaignFacts, now: datetime,
+                   names: Sequence[str] = ()) -> list[str]:
     """Problems in a template (empty list when it renders); for `faq check` and load time."""
     problems: list[str] = []
+    extra = {name: "" for name in names}
     for match in PLACEHOLDER.finditer(template):
         try:
-            render(match.group(0), facts, now)
+            render(match.group(0), facts, now, extra)
         except TemplateError as exc:
             problems.append(str(exc))
     stray = PLACEHOLDER.sub("", template)

@@ -34,7 +34,8 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # hide_parameters: a failing statement must not put personal values into a log line.
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         # Take the write lock at BEGIN so one person's events are serialised (see store.repo).
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
@@ -47,7 +48,8 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "postgresql":
         raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or "
                           "PostgreSQL (postgresql+psycopg://...)")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         hide_parameters=True)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from bot.crypto import EncryptedJSON
 
 
 def utcnow() -> datetime:
@@ -63,7 +65,8 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     user_key: Mapped[str] = mapped_column(String(100))
-    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Encrypted: during an intake the dialog state holds what the person typed.
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     turns: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -80,3 +83,27 @@ class UnansweredQuestion(Base):
     count: Mapped[int] = mapped_column(Integer, default=1)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Claim(Base):
+    """What a person filed through the dialog: an application (A) or a case for agents (B).
+
+    One per dialog instance (conversation, dialog_seq), so a double tap files once. Personal
+    items are encrypted; deleting them on request keeps the anonymous record.
+    """
+
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("conversation_id", "dialog_seq", name="uq_claim_dialog"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(16), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    dialog_seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    route: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    items: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON, nullable=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    personal_deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.faq.entries import Entry
-from bot.store.models import Conversation, FaqEntry, UnansweredQuestion
+from bot.store.models import Claim, Conversation, FaqEntry, UnansweredQuestion
 from bot.textnorm import normalize
 
 
@@ -85,3 +88,52 @@ def unanswered(session: Session, limit: int = 100) -> list[UnansweredQuestion]:
              .order_by(UnansweredQuestion.count.desc(), UnansweredQuestion.last_seen.desc())
              .limit(limit))
     return list(session.scalars(query))
+
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
+
+
+def new_receipt() -> str:
+    """RP-XXXX-XXXX, random, easy to read aloud."""
+    body = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+    return f"RP-{body[:4]}-{body[4:]}"
+
+
+def file_claim(session: Session, conversation_id: int, dialog_seq: int, kind: str, route: str,
+               items: dict[str, Any], answers: dict[str, Any], now: datetime) -> Claim:
+    """File the claim of one dialog instance once; a second call returns the first claim."""
+    query = select(Claim).where(Claim.conversation_id == conversation_id,
+                                Claim.dialog_seq == dialog_seq)
+    existing = session.scalar(query)
+    if existing is not None:
+        return existing
+    for _ in range(5):
+        try:
+            with session.begin_nested():
+                claim = Claim(receipt=new_receipt(), conversation_id=conversation_id,
+                              dialog_seq=dialog_seq, kind=kind, route=route, items=items,
+                              answers=answers, created_at=now, updated_at=now)
+                session.add(claim)
+            return claim
+        except IntegrityError:
+            existing = session.scalar(query)
+            if existing is not None:  # filed by a concurrent request for the same dialog
+                return existing
+    raise RuntimeError("could not allocate a receipt number")
+
+
+def claims_of(session: Session, conversation_id: int) -> list[Claim]:
+    """The claims filed in one conversation, oldest first."""
+    query = select(Claim).where(Claim.conversation_id == conversation_id).order_by(Claim.id)
+    return list(session.scalars(query))
+
+
+def delete_personal(session: Session, conversation_id: int, now: datetime) -> int:
+    """Erase the personal items of a conversation's claims; the anonymous record stays."""
+    count = 0
+    for claim in claims_of(session, conversation_id):
+        if claim.items is not None:
+            claim.items = None
+            claim.personal_deleted_at = now
+            count += 1
+    return count

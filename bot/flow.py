@@ -1,0 +1,541 @@
+"""The dialog interpreter: walks a Flow (dialogs/*.yaml) over the slots a person has given.
+
+The current question is not stored but derived: walk from the start, skipping every step whose
+slot is known. So a sentence that fills three slots skips three questions, and "戻る" is just
+forgetting the last slot asked. The intake (consent, items, confirmation, filing) runs after an
+outcome that offers it. Everything here is pure; filing a claim is returned as an effect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from bot import slots
+from bot.dialogs import OUTCOME, Flow, StepDef
+from bot.knowledge.facts import CampaignFacts, Deadline, Moment
+from bot.knowledge.render import render
+from bot.textnorm import normalize
+
+Message = dict[str, Any]
+RECEIPT = "［受付番号］"  # replaced by the service with the number the store gives the claim
+
+
+def parse_contact(text: str) -> slots.Parsed:
+    """A phone number or an email address, whichever was typed."""
+    folded = slots._width_fold(text) if hasattr(slots, "_width_fold") else text
+    if "@" in folded or "＠" in text:
+        parsed = slots.parse_email(text)
+        return slots.Parsed({"email": parsed.value}, parsed.display)
+    parsed = slots.parse_phone(text)
+    return slots.Parsed({"phone": parsed.value}, parsed.display)
+
+
+PARSERS: dict[str, Callable[[str], slots.Parsed]] = {
+    "name": slots.parse_name,
+    "address": slots.parse_address,
+    "phone": slots.parse_phone,
+    "email": slots.parse_email,
+    "inquiry_number": slots.parse_inquiry_number,
+    "date": slots.parse_date,
+    "prefecture": slots.parse_prefecture,
+    "shop": slots.parse_shop,
+    "contact": parse_contact,
+}
+MAX_MISSES = 3
+_QUESTION = re.compile(r"[?？]\s*$|(いつ|どこ|なに|何|どう|どれ|ですか|ますか|でしょうか)")
+
+
+@dataclass
+class Turn:
+    """What one dialog turn produced."""
+
+    messages: list[Message] = field(default_factory=list)
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    ended: bool = False
+
+
+def new_dialog(seq: int, known: dict[str, str] | None = None) -> dict[str, Any]:
+    """A fresh dialog state (instance number `seq`), with slots already understood."""
+    return {"seq": seq, "slots": dict(known or {}), "trail": [], "phase": "ask"}
+
+
+class Runner:
+    """Runs one turn of a flow for one person; `dlg` is a copy it may change."""
+
+    def __init__(self, flow: Flow, facts: CampaignFacts, now: datetime, dlg: dict[str, Any],
+                 privacy_url: str) -> None:
+        self.flow, self.facts, self.now, self.dlg = flow, facts, now, dlg
+        self.privacy_url = privacy_url
+        self.out = Turn()
+
+    # ---- small helpers
+    def say(self, template: str, **extra: str) -> str:
+        return render(template, self.facts, self.now, extra).strip()
+
+    def data(self, kind: str, value: str) -> str:
+        """Postback data bound to this dialog instance and step, so old buttons are refused."""
+        return f"d:{self.dlg['seq']}:{self.where()}:{kind}:{value}"
+
+    def where(self) -> str:
+        phase = self.dlg["phase"]
+        if phase == "ask":
+            return self.current_step() or "-"
+        if phase == "collect":
+            return f"item.{self.dlg.get('item')}"
+        return phase
+
+    def text(self, body: str, buttons: list[dict[str, str]] | None = None) -> None:
+        message: Message = {"type": "text", "text": body.strip()}
+        if buttons:
+            message["buttons"] = buttons
+        self.out.messages.append(message)
+
+    def call_button(self) -> dict[str, str]:
+        return {"label": "コールセンターに電話", "uri": self.facts.hotline.tel_uri}
+
+    # ---- the walk
+    def current_step(self) -> str | None:
+        """The first step on the path from the start whose slot is not known yet."""
+        name: str | None = self.flow.start
+        known = self.dlg["slots"]
+        for _ in range(len(self.flow.steps) + 1):
+            if name is None:
+                return None
+            step = self.flow.steps[name]
+            if step.slot not in known:
+                return name
+            target = step.next.get(known[step.slot])
+            if target is None or target.startswith(OUTCOME):
+                return None
+            name = target
+        return None
+
+    def outcome(self) -> str | None:
+        """The outcome the known slots lead to, if the walk reaches one."""
+        name = self.flow.start
+        known = self.dlg["slots"]
+        for _ in range(len(self.flow.steps) + 1):
+            step = self.flow.steps[name]
+            if step.slot not in known:
+                return None
+            target = step.next.get(known[step.slot])
+            if target is None:
+                return None
+            if target.startswith(OUTCOME):
+                return target.removeprefix(OUTCOME)
+            name = target
+        return None
+
+    def ask_step(self, name: str, prefix: str = "") -> None:
+        step = self.flow.steps[name]
+        buttons = [{"label": self.say(c.label), "data": self.data("choice", c.value)}
+                   for c in step.choices]
+        body = self.say(step.ask)
+        self.text(f"{prefix}\n\n{body}".strip() if prefix else body, buttons)
+
+    def proceed(self, prefix: str = "") -> None:
+        """Ask the next unknown step, or tell the outcome and make its offer."""
+        name = self.current_step()
+        if name is not None:
+            self.dlg["phase"] = "ask"
+            self.ask_step(name, prefix)
+            return
+        outcome = self.outcome()
+        if outcome is None:  # cannot happen with a checked flow; start over rather than stall
+            self.dlg["slots"] = {}
+            self.ask_step(self.flow.start, prefix)
+            return
+        self.tell_outcome(outcome, prefix)
+
+    def tell_outcome(self, name: str, prefix: str = "") -> None:
+        outcome = self.flow.outcomes[name]
+        self.dlg["outcome"] = name
+        title, body = self.say(outcome.title), self.say(outcome.say)
+        card: Message = {"type": "card", "altText": title, "title": title,
+                         "text": f"{prefix}\n\n{body}".strip() if prefix else body}
+        buttons = []
+        if self.facts.hotline.tel in body:
+            buttons.append(self.call_button())
+        buttons.append({"label": "ほかの質問", "text": "メニュー"})
+        card["buttons"] = buttons
+        self.out.messages.append(card)
+        if outcome.intake and self.offer_open(outcome.offer_until):
+            self.dlg["phase"] = "offer"
+            self.dlg["intake"] = outcome.intake
+            labels = self.flow.texts.offer_labels
+            self.text(self.say(self.flow.intakes[outcome.intake].offer),
+                      [{"label": labels[0], "data": self.data("offer", "yes")},
+                       {"label": labels[1], "data": self.data("offer", "no")}])
+        else:
+            self.dlg["phase"] = "done"
+            self.out.ended = True
+
+    def offer_open(self, until: str | None) -> bool:
+        if until is None:
+            return True
+        value = self.facts.lookup(until)
+        moment = value.at if isinstance(value, Deadline) else value
+        return not isinstance(moment, Moment) or self.now <= moment.at
+
+    # ---- understanding free text
+    def understand(self, text: str) -> dict[str, str]:
+        """Slots that a sentence fills, by the flow's rules and the current step's choices."""
+        norm = normalize(text).replace(" ", "")
+        found: dict[str, str] = {}
+        for rule in self.flow.understand:
+            if all(any(normalize(w).replace(" ", "") in norm for w in group)
+                   for group in rule.all):
+                for slot, value in rule.sets.items():
+                    found.setdefault(slot, value)
+        return found
+
+    def choose(self, step: StepDef, text: str) -> str | None:
+        """The choice a typed answer means: a label, a phrase, yes/no, a date, a near miss."""
+        norm = normalize(text).replace(" ", "")
+        if not norm:
+            return None
+        if step.date_is is not None:
+            value = self.date_choice(step, text)
+            if value is not None:
+                return value
+        for choice in step.choices:
+            label = normalize(self.say(choice.label)).replace(" ", "")
+            if norm == label or any(norm == normalize(w).replace(" ", "") for w in choice.say):
+                return choice.value
+        yes_no = slots.parse_yes_no(text)
+        if yes_no is not None:
+            for choice in step.choices:
+                if choice.means == ("yes" if yes_no else "no"):
+                    return choice.value
+        for choice in step.choices:
+            if any(normalize(w).replace(" ", "") in norm for w in choice.say):
+                return choice.value
+        best, best_score = None, 0.0
+        for choice in step.choices:
+            for phrase in [self.say(choice.label), *choice.say]:
+                score = fuzz.ratio(norm, normalize(phrase).replace(" ", ""))
+                if score > best_score:
+                    best, best_score = choice.value, score
+        return best if best_score >= 80 else None
+
+    def date_choice(self, step: StepDef, text: str) -> str | None:
+        assert step.date_is is not None
+        value = self.facts.lookup(step.date_is)
+        target = (value.at if isinstance(value, Deadline) else value).at.date()
+        for candidate in _date_candidates(text):
+            try:
+                day = slots.parse_date(candidate, default_year=target.year).value
+            except slots.SlotError:
+                continue
+            return "original" if day == target else "other"
+        return None
+
+    def looks_like_question(self, text: str) -> bool:
+        return bool(_QUESTION.search(text))
+
+
+_DATE_BITS = re.compile(
+    r"(令和|r|R|平成)?\s*[0-9０-９元]{1,4}\s*[年./／\-]\s*[0-9０-９]{1,2}\s*[月./／\-]\s*[0-9０-９]{1,2}\s*日?"
+    r"|[0-9０-９]{1,2}\s*[月/／]\s*[0-9０-９]{1,2}\s*日?"
+)
+
+
+def _date_candidates(text: str) -> list[str]:
+    """The whole text, then every date-looking piece of it ("2月24日までのクーポン")."""
+    pieces = [m.group(0) for m in _DATE_BITS.finditer(text)]
+    return [*pieces, text] if pieces else [text]
+
+
+class Dialog(Runner):
+    """The turn handlers: postbacks, typed text, and asking again after a detour."""
+
+    # ---- postbacks
+    def on_postback(self, data: str) -> bool:
+        """Handle a dialog button; False if it is not for the question now asked (stale)."""
+        parts = data.split(":", 4)
+        if len(parts) != 5 or parts[0] != "d":
+            return False
+        _, seq, where, kind, value = parts
+        if seq != str(self.dlg["seq"]):
+            return False
+        if kind == "confirm" and value == "submit" and self.dlg.get("receipt"):
+            self.already_filed()
+            return True
+        if where != self.where():
+            return False
+        return self.act(kind, value)
+
+    def act(self, kind: str, value: str) -> bool:
+        phase = self.dlg["phase"]
+        if kind == "choice" and phase == "ask":
+            step = self.current_step()
+            if step is None:
+                return False
+            self.set_slot(step, value)
+            self.proceed()
+            return True
+        if kind == "offer" and phase == "offer":
+            return self.answer_offer(value == "yes")
+        if kind == "consent" and phase == "consent":
+            return self.answer_consent(value == "yes")
+        if kind == "confirm" and phase == "confirm":
+            return self.answer_confirm(value)
+        if kind == "fix" and phase == "fix" and value in self.intake_items():
+            self.collect(value, fixing=True)
+            return True
+        return False
+
+    def set_slot(self, step: str, value: str) -> None:
+        self.dlg["slots"][self.flow.steps[step].slot] = value
+        self.dlg["trail"].append(step)
+
+    # ---- typed text
+    def on_text(self, text: str) -> bool:
+        """Handle typed text in the current phase; False if it does not answer the question."""
+        phase = self.dlg["phase"]
+        if phase == "ask":
+            return self.text_in_ask(text)
+        if phase == "offer":
+            yes = slots.parse_yes_no(text)
+            if yes is None:
+                yes = _label_choice(text, self.flow.texts.offer_labels)
+            return yes is not None and self.answer_offer(yes)
+        if phase == "consent":
+            yes = slots.parse_yes_no(text)
+            if yes is None:
+                yes = _label_choice(text, self.flow.texts.consent_labels)
+            if yes is None and "同意" in text:
+                yes = not any(w in text for w in ("しない", "しません", "できない"))
+            return yes is not None and self.answer_consent(yes)
+        if phase == "collect":
+            self.take_item(text)
+            return True
+        if phase == "confirm":
+            return self.text_in_confirm(text)
+        if phase == "fix":
+            item = self.item_named(text)
+            if item is None:
+                return False
+            self.collect(item, fixing=True)
+            return True
+        return False
+
+    def text_in_ask(self, text: str) -> bool:
+        step = self.current_step()
+        learned = {k: v for k, v in self.understand(text).items()
+                   if k not in self.dlg["slots"]}
+        if step is not None:
+            slot = self.flow.steps[step].slot
+            choice = self.choose(self.flow.steps[step], text)
+            if choice is not None and slot not in learned:
+                learned[slot] = choice
+        if not learned:
+            return False
+        for slot, value in learned.items():
+            self.dlg["slots"][slot] = value
+            owner = next((n for n, s in self.flow.steps.items() if s.slot == slot), None)
+            if owner is not None:
+                self.dlg["trail"].append(owner)
+        self.proceed()
+        return True
+
+    def text_in_confirm(self, text: str) -> bool:
+        item = self.item_named(text)
+        if item is not None:
+            self.collect(item, fixing=True)
+            return True
+        labels = self.flow.texts.confirm_labels
+        norm = normalize(text).replace(" ", "")
+        for label, action in zip(labels, ("submit", "fix", "cancel"), strict=True):
+            if norm == normalize(label).replace(" ", ""):
+                return self.answer_confirm(action)
+        if any(w in norm for w in ("やめ", "取り消", "とりけし", "中止")):
+            return self.answer_confirm("cancel")
+        if any(w in norm for w in ("修正", "直し", "なおし", "訂正", "変更", "間違")):
+            return self.answer_confirm("fix")
+        yes = slots.parse_yes_no(text)
+        if yes is None:
+            return False
+        return self.answer_confirm("submit" if yes else "fix")
+
+    # ---- intake
+    def intake_items(self) -> list[str]:
+        return list(self.flow.intakes[self.dlg["intake"]].items)
+
+    def item_named(self, text: str) -> str | None:
+        """An item the person names ("電話番号を直したい" → phone)."""
+        norm = normalize(text).replace(" ", "")
+        for item in self.intake_items():
+            definition = self.flow.items[item]
+            for name in (definition.label, *definition.say):
+                label = normalize(name).replace(" ", "")
+                bare = label.removeprefix("ご").removeprefix("お")
+                if label in norm or (len(bare) >= 2 and bare in norm):
+                    return item
+        return None
+
+    def answer_offer(self, yes: bool) -> bool:
+        if not yes:
+            self.dlg["phase"] = "done"
+            self.out.ended = True
+            self.text(self.say(self.flow.texts.no_offer))
+            return True
+        self.dlg["phase"] = "consent"
+        labels = self.flow.texts.consent_labels
+        self.text(self.say(self.flow.texts.consent, privacy_url=self.privacy_url),
+                  [{"label": labels[0], "data": self.data("consent", "yes")},
+                   {"label": labels[1], "data": self.data("consent", "no")}])
+        return True
+
+    def answer_consent(self, yes: bool) -> bool:
+        if not yes:
+            self.dlg["phase"] = "done"
+            self.out.ended = True
+            self.text(self.say(self.flow.texts.declined))
+            return True
+        self.dlg["values"] = {}
+        self.collect(self.intake_items()[0])
+        return True
+
+    def collect(self, item: str, fixing: bool = False, prefix: str = "") -> None:
+        self.dlg.update(phase="collect", item=item, fixing=fixing)
+        body = self.say(self.flow.items[item].ask)
+        self.text(f"{prefix}\n\n{body}".strip() if prefix else body)
+
+    def take_item(self, text: str) -> None:
+        item = self.dlg["item"]
+        parser = PARSERS[self.flow.items[item].parser]
+        try:
+            parsed = parser(text)
+        except slots.SlotError as err:
+            misses = self.dlg.setdefault("misses", {})
+            misses[item] = misses.get(item, 0) + 1
+            retry = self.say(self.flow.texts.retry, problem=err.message)
+            if misses[item] >= MAX_MISSES:
+                self.text(self.say(self.flow.texts.give_up), [self.call_button()])
+                self.text(retry)
+            else:
+                self.text(retry)
+            return
+        value = parsed.value.isoformat() if isinstance(parsed.value, date) else parsed.value
+        self.dlg.setdefault("values", {})[item] = {"value": value, "display": parsed.display}
+        self.dlg.get("misses", {}).pop(item, None)
+        missing = [i for i in self.intake_items() if i not in self.dlg["values"]]
+        if self.dlg.get("fixing") or not missing:
+            self.confirm()
+        else:
+            self.collect(missing[0])
+
+    def confirm(self) -> None:
+        self.dlg.update(phase="confirm", fixing=False)
+        rows = "\n".join(f"・{self.flow.items[i].label}：{self.dlg['values'][i]['display']}"
+                         for i in self.intake_items())
+        labels = self.flow.texts.confirm_labels
+        self.text(self.say(self.flow.texts.confirm, items=rows),
+                  [{"label": labels[0], "data": self.data("confirm", "submit")},
+                   {"label": labels[1], "data": self.data("confirm", "fix")},
+                   {"label": labels[2], "data": self.data("confirm", "cancel")}])
+
+    def answer_confirm(self, action: str) -> bool:
+        if action == "fix":
+            self.dlg["phase"] = "fix"
+            self.text(self.say(self.flow.texts.fix_which),
+                      [{"label": self.flow.items[i].label, "data": self.data("fix", i)}
+                       for i in self.intake_items()])
+            return True
+        if action == "cancel":
+            self.cancel()
+            return True
+        if action != "submit":
+            return False
+        intake = self.flow.intakes[self.dlg["intake"]]
+        outcome = self.flow.outcomes[self.dlg["outcome"]]
+        self.out.effects.append({
+            "type": "file_claim",
+            "dialog_seq": self.dlg["seq"],
+            "kind": intake.kind,
+            "route": outcome.route or self.dlg["outcome"],
+            "items": {i: self.dlg["values"][i]["value"] for i in self.intake_items()},
+            "answers": dict(self.dlg["slots"]),
+        })
+        # Personal items leave the dialog state once they are filed.
+        self.dlg.pop("values", None)
+        self.dlg.update(phase="done", receipt=RECEIPT)
+        self.out.ended = True
+        self.text(self.say(intake.done, receipt=RECEIPT), [self.call_button()]
+                  if self.facts.hotline.tel in self.say(intake.done, receipt=RECEIPT) else None)
+        return True
+
+    def already_filed(self) -> None:
+        self.text(self.say(self.flow.texts.already_filed, receipt=self.dlg["receipt"]))
+
+    def cancel(self) -> None:
+        self.dlg.pop("values", None)
+        self.dlg["phase"] = "done"
+        self.out.ended = True
+        self.text(self.say(self.flow.texts.cancelled))
+
+    # ---- going back and asking again
+    def back(self) -> None:
+        """One step back: the previous question, or the previous item."""
+        phase = self.dlg["phase"]
+        if phase == "collect" and not self.dlg.get("fixing"):
+            items = self.intake_items()
+            index = items.index(self.dlg["item"])
+            if index > 0:
+                self.dlg.get("values", {}).pop(items[index - 1], None)
+                self.collect(items[index - 1])
+                return
+        if phase in ("collect", "fix") and self.dlg.get("values") and all(
+                i in self.dlg["values"] for i in self.intake_items()):
+            self.confirm()
+            return
+        if phase in ("ask", "offer", "done", "consent") and self.dlg["trail"]:
+            last = self.dlg["trail"].pop()
+            self.dlg["slots"].pop(self.flow.steps[last].slot, None)
+            self.dlg.pop("outcome", None)
+            self.proceed()
+            return
+        self.reask()
+
+    def reask(self, prefix: str = "") -> None:
+        """Ask the question of the current phase again (after a detour or an old button)."""
+        phase = self.dlg["phase"]
+        if phase == "ask":
+            self.proceed(prefix)
+        elif phase == "offer":
+            labels = self.flow.texts.offer_labels
+            body = self.say(self.flow.intakes[self.dlg["intake"]].offer)
+            self.text(f"{prefix}\n\n{body}".strip(),
+                      [{"label": labels[0], "data": self.data("offer", "yes")},
+                       {"label": labels[1], "data": self.data("offer", "no")}])
+        elif phase == "consent":
+            if prefix:
+                self.text(prefix)
+            self.answer_offer(True)
+        elif phase == "collect":
+            self.collect(self.dlg["item"], self.dlg.get("fixing", False), prefix)
+        elif phase == "confirm":
+            if prefix:
+                self.text(prefix)
+            self.confirm()
+        elif phase == "fix":
+            if prefix:
+                self.text(prefix)
+            self.answer_confirm("fix")
+
+
+def _label_choice(text: str, labels: list[str]) -> bool | None:
+    """True for the first label, False for the second, typed or nearly."""
+    norm = normalize(text).replace(" ", "")
+    for index, label in enumerate(labels):
+        if norm == normalize(label).replace(" ", "") or fuzz.ratio(
+                norm, normalize(label).replace(" ", "")) >= 85:
+            return index == 0
+    return None
