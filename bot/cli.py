@@ -64,6 +64,38 @@ def chat(jsonl: bool, user: str | None) -> None:
 
 
 @main.group()
+def dialogs() -> None:
+    """The dialog flows (dialogs/*.yaml)."""
+
+
+@dialogs.command("diagram")
+@click.option("--check", is_flag=True, help="Fail if the kept diagram is not current.")
+def dialogs_diagram(check: bool) -> None:
+    """Write dialogs/eligibility.mmd (Mermaid) from the flow, or check that it is current."""
+    from bot.dialogs import mermaid
+    from bot.knowledge import load_dialog
+    from bot.knowledge.facts import load_facts
+
+    settings = _settings()
+    now = Clock.from_setting(settings.now).now()
+    try:
+        flow = load_dialog(settings.dialogs_dir, load_facts(settings.knowledge_dir /
+                                                            "campaign.yaml"), now)
+    except DataFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    target = settings.dialogs_dir / f"{flow.id}.mmd"
+    text = mermaid(flow)
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            raise click.ClickException(f"{target} is out of date: run `claimbot dialogs diagram`")
+        click.echo(f"{target} is current")
+        return
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
+@main.group()
 def db() -> None:
     """The database."""
 

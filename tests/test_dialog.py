@@ -1,0 +1,249 @@
+"""The eligibility dialog and intake, driven turn by turn through the engine."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import parse_now
+from bot.dialogs import load_flow, mermaid
+from bot.engine import Input
+from bot.service import Bot
+from bot.store.models import Claim
+from tests.conftest import CAMPAIGN_TIME, DIALOGS, Talk
+
+AFTER_APPLY = "2023-05-10T11:00"  # the special site's deadline (4/30) has passed
+TODAY = "2026-11-25T11:00"
+
+
+def outcome(talk: Talk) -> str | None:
+    return (talk.state.get("dlg") or {}).get("outcome")
+
+
+def test_by_taps_to_a_paper(talk: Talk) -> None:
+    talk.say("")
+    talk.tap("補償の対象か確認する")
+    assert "受け取りましたか" in talk.text()
+    talk.tap("はい")
+    talk.tap("期限までに使えなかった")
+    talk.tap("2023年2月24日（金）")
+    talk.tap("はい、残っていた")
+    talk.tap("紙のまま使っていた")
+    assert outcome(talk) == "a_paper"
+    text = talk.text()
+    for fact in ["https://region-pay.com/pages/compensation.html", "2023年4月30日（日）",
+                 "2023年3月24日（金）14:00", "お問合せ番号", "宿泊施設", "2023年5月31日（水）"]:
+        assert fact in text
+    assert "入力しますか" in text  # the offer to take the application in the chat
+
+
+def test_one_sentence_skips_what_is_known(talk: Talk) -> None:
+    talk.say("現金で払ったのにクーポンも引かれた")
+    assert outcome(talk) == "b1"
+    text = talk.text()
+    assert "0120-479-249" in text and "受付時間" in text
+    for asked in ["お問合せ番号", "有効期限", "ご旅行先の都道府県", "ご利用店舗名"]:
+        assert asked in text
+    assert "region-pay.com" not in text  # another route's facts
+
+
+def test_free_text_answers_and_a_typed_date(talk: Talk) -> None:
+    talk.say("補償の対象か知りたいです")
+    talk.say("そうです")
+    talk.say("期限が切れて使えなかった")
+    talk.say("令和5年2月24日")
+    talk.say("うん、まだ残ってた")
+    talk.say("アプリにチャージしてました")
+    assert outcome(talk) == "a_app"
+    assert "申請の手続きは不要" in talk.text() and "03-5244-9370" in talk.text()
+    assert "region-pay.com" not in talk.text()
+
+
+def test_another_expiry_is_explained_not_refused(talk: Talk) -> None:
+    talk.say("期限切れで使えなかったクーポンがあります")
+    talk.say("はい")
+    talk.say("3月10日まででした")
+    assert outcome(talk) == "not_a_expiry"
+    text = talk.text()
+    assert "2023年2月24日（金）23:59" in text and "0120-479-249" in text
+    assert "対象外" not in text
+
+
+def test_back_restart_and_cancel(talk: Talk) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("はい")
+    assert "どのようなこと" in talk.text()
+    talk.say("戻る")
+    assert "受け取りましたか" in talk.text()
+    talk.say("はい")
+    talk.say("二重に決済された")
+    assert outcome(talk) == "b2"
+    talk.say("最初から")
+    assert "受け取りましたか" in talk.text() and outcome(talk) is None
+    talk.say("キャンセル")
+    assert "中断" in talk.text()
+    talk.say("ポイントは何が選べますか")
+    assert "nanaco" in talk.text()
+
+
+def test_an_faq_question_mid_dialog_then_back_to_the_question(talk: Talk) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("はい")
+    talk.say("コールセンターの受付時間は？")
+    text = talk.text()
+    assert "10:00〜18:00" in text and "さきほどの質問に戻ります" in text
+    assert "どのようなこと" in text
+    talk.say("二重に引き落とされた")
+    assert outcome(talk) == "b2"
+
+
+def test_an_old_button_does_not_act_on_a_new_step(talk: Talk) -> None:
+    talk.say("補償の対象か確認する")
+    old = next(b["data"] for b in talk.buttons() if b["label"] == "はい")
+    talk.tap("はい")
+    talk.send(Input(postback=old))  # the first question's "はい", tapped again
+    assert "前のご案内" in talk.text() and "どのようなこと" in talk.text()
+    assert talk.state["dlg"]["slots"] == {"paper": "yes"}
+
+
+def test_after_the_deadline_the_offer_is_not_made(knowledge, matcher) -> None:
+    talk = Talk(knowledge, matcher, now=AFTER_APPLY)
+    talk.say("紙のクーポンが期限切れで使えなかった")
+    talk.say("2/24")
+    talk.say("はい")
+    talk.say("アプリは使っていません")
+    assert outcome(talk) == "a_paper"
+    text = talk.text()
+    assert "2023年4月30日（日）で終了しました" in text
+    assert "入力しますか" not in text
+    assert talk.state["dlg"]["phase"] == "done"
+
+
+def test_today_every_deadline_is_past(knowledge, matcher) -> None:
+    talk = Talk(knowledge, matcher, now=TODAY)
+    talk.say("期限切れで使えなかった。アプリにチャージしていた")
+    talk.say("2023/2/24")
+    talk.say("はい")
+    assert outcome(talk) == "a_app"
+    assert "2023年5月31日（水）で終了しました" in talk.text()
+    assert "2023年3月31日（金）23:59で終了しました" in talk.text()
+
+
+def _to_b_intake(talk: Talk) -> None:
+    talk.say("決済ボタンを何回も押して二重に引かれました")
+    talk.tap("入力する")
+    assert "同意" in talk.text() and "http://localhost:8000/privacy" in talk.text()
+    assert "保管期間" in talk.text() and "データを削除して" in talk.text()
+    talk.tap("同意して入力する")
+
+
+def test_intake_reprompts_corrects_and_files_once(talk: Talk) -> None:
+    _to_b_intake(talk)
+    talk.say("ab12 3456 ７８９０")
+    talk.say("2月30日")
+    assert "28日" in talk.text()  # a specific re-prompt
+    talk.say("2/24")
+    talk.say("ならけん")
+    talk.say("奈良みやげ本舗")
+    talk.say("090-12")
+    assert "例" in talk.text()
+    talk.say("０９０ー１２３４ー５６７８")
+    assert "この内容で送信しますか" in talk.text()
+    assert "AB12 3456 7890" in talk.text() and "奈良県" in talk.text()
+    talk.say("お店の名前を直したい")
+    talk.say("奈良みやげ本舗 三条店")
+    assert "奈良みやげ本舗 三条店" in talk.text()
+    send = next(b["data"] for b in talk.buttons() if b["label"] == "送信する")
+    talk.tap("送信する")
+    filed = [e for e in talk.effects if e["type"] == "file_claim"]
+    assert len(filed) == 1 and filed[0]["route"] == "B2"
+    assert filed[0]["items"]["contact"] == {"phone": "+819012345678"}
+    assert "values" not in talk.state["dlg"]  # personal items leave the state once filed
+    talk.send(Input(postback=send))  # a double tap
+    talk.say("はい")  # and a repeated yes
+    assert len([e for e in talk.effects if e["type"] == "file_claim"]) == 1
+    assert "受付済み" in talk.text()
+
+
+def test_three_misses_offer_the_hotline(talk: Talk) -> None:
+    _to_b_intake(talk)
+    for _ in range(3):
+        talk.say("わかりません!!")
+    assert "0120-479-249" in talk.text() and "続けて入力" in talk.text()
+
+
+def test_consent_can_be_refused(talk: Talk) -> None:
+    talk.say("二重決済されました")
+    talk.tap("入力する")
+    talk.tap("入力しない")
+    assert "お預かりしません" in talk.text()
+    assert talk.state["dlg"]["phase"] == "done"
+
+
+def test_a_broken_flow_names_file_and_step(tmp_path: Path, facts) -> None:
+    text = (DIALOGS / "eligibility.yaml").read_text(encoding="utf-8")
+    broken = tmp_path / "eligibility.yaml"
+    broken.write_text(text.replace("paid_other: outcome.b1", "paid_other: outcome.b9"),
+                      encoding="utf-8")
+    with pytest.raises(Exception) as caught:
+        load_flow(broken, facts, parse_now(CAMPAIGN_TIME))
+    message = str(caught.value)
+    assert "steps.happened.next" in message and "outcome.b9" in message
+    assert f"{broken}:" in message
+
+
+def test_the_kept_diagram_is_current(knowledge) -> None:
+    kept = (DIALOGS / "eligibility.mmd").read_text(encoding="utf-8")
+    assert kept == mermaid(knowledge.flow), "run `claimbot dialogs diagram`"
+
+
+# ---- through the store: one claim, encrypted, per user
+
+
+def _file_b_claim(bot: Bot, user: str) -> str:
+    for text in ["二重に決済されてしまいました", "入力する", "同意して入力する", "AB12345678",
+                 "2/24", "奈良県", "奈良みやげ本舗", "hanako.nara@example.jp", "送信する"]:
+        messages = bot.handle("cli", user, Input(text=text)).messages
+    done = messages[-1]["text"]
+    assert "受付番号：RP-" in done
+    return done.split("受付番号：")[1].split()[0]
+
+
+def test_a_claim_is_filed_once_and_nothing_personal_is_in_clear(settings) -> None:
+    bot = Bot(settings)
+    receipt = _file_b_claim(bot, "U1")
+    again = bot.handle("cli", "U1", Input(text="はい")).messages
+    assert receipt in again[0]["text"]
+    with bot.sessions() as session:
+        claims = session.scalars(select(Claim)).all()
+        assert len(claims) == 1 and claims[0].receipt == receipt
+        assert claims[0].items["shop"] == "奈良みやげ本舗"
+    # Another user cannot see it; the owner can.
+    assert receipt not in bot.handle("cli", "U2", Input(text=f"受付番号 {receipt}")).messages[0][
+        "text"]
+    assert "受付済み" in bot.handle("cli", "U1", Input(text="申請状況")).messages[0]["text"]
+    bot.close()
+    if settings.db_url.startswith("sqlite"):
+        path = Path(settings.db_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        for secret in ["hanako.nara", "AB12345678", "奈良みやげ本舗", "みやげ"]:
+            assert secret.encode() not in raw and secret.encode("utf-16-le") not in raw
+        with sqlite3.connect(path) as conn:
+            dump = "\n".join(conn.iterdump())
+        assert "hanako" not in dump and "AB12345678" not in dump
+
+
+def test_deleting_personal_data_keeps_an_anonymous_record(settings) -> None:
+    bot = Bot(settings)
+    receipt = _file_b_claim(bot, "U1")
+    assert "削除してよろしいですか" in bot.handle("cli", "U1", Input(text="データを削除して"))\
+        .messages[0]["text"]
+    assert "削除しました" in bot.handle("cli", "U1", Input(postback="del:yes")).messages[0]["text"]
+    with bot.sessions() as session:
+        claim = session.scalars(select(Claim)).one()
+        assert claim.receipt == receipt and claim.items is None
+        assert claim.personal_deleted_at is not None
+    bot.close()
