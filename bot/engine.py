@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 
 from bot import slots
 from bot.clock import JST, format_date
-from bot.faq.matcher import Matcher
+from bot.faq.matcher import Match, Matcher
 from bot.flow import Dialog, new_dialog
 from bot.knowledge import Knowledge
 from bot.knowledge.render import render
@@ -301,9 +301,18 @@ class _Router(_Turn):
             template = self.texts.welcome if self.first_contact else getattr(self.texts, intent)
             self.out.messages.append(self.menu(template))
             return
-        known = self._runner(new_dialog(0)).understand(raw)
+        probe = self._runner(new_dialog(0))
+        known = probe.understand(raw)
         if "happened" in known or "paper" in known:
-            self.start_dialog(known)
+            # A situation told as a statement starts the dialog where it fits; asked as a
+            # question that the FAQ answers well, it gets the answer (and the way to check).
+            found = self.ctx.matcher.match(raw) if probe.looks_like_question(raw) else None
+            if found is not None and found.outcome != "none":
+                self.faq(raw, found)
+                self.out.messages[-1].setdefault("buttons", []).insert(
+                    0, {"label": self.k.messages.menu[0], "data": "start"})
+            else:
+                self.start_dialog(known)
             return
         self.faq(raw)
 
@@ -375,8 +384,8 @@ class _Router(_Turn):
         self.out.messages.append(message)
         return True
 
-    def faq(self, raw: str) -> None:
-        found = self.ctx.matcher.match(raw)
+    def faq(self, raw: str, found: Match | None = None) -> None:
+        found = found or self.ctx.matcher.match(raw)
         entry = self.k.entry(found.best) if found.best else None
         if entry is not None and OUT_OF_SCOPE_TAG in entry.tags:
             # An honest "not here" answer; staff still see what people wanted.

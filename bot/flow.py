@@ -48,7 +48,10 @@ PARSERS: dict[str, Callable[[str], slots.Parsed]] = {
     "contact": parse_contact,
 }
 MAX_MISSES = 3
-_QUESTION = re.compile(r"[?？]\s*$|(いつ|どこ|なに|何|どう|どれ|ですか|ますか|でしょうか)")
+_QUESTION = re.compile(
+    r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って)\s*$"
+    r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
+)
 
 
 @dataclass
