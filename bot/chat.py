@@ -67,7 +67,10 @@ def _show(messages: list[Message], out: IO[str]) -> list[dict[str, str]]:
     """Print bubbles; buttons as numbered choices. Returns the buttons in number order."""
     buttons: list[dict[str, str]] = []
     for message in messages:
-        out.write("\n" + "\n".join("  " + row for row in message["text"].splitlines()) + "\n")
+        text = message["text"]
+        if message.get("title"):
+            text = f"【{message['title']}】\n{text}"
+        out.write("\n" + "\n".join("  " + row for row in text.splitlines()) + "\n")
         for button in message.get("buttons", []):
             buttons.append(button)
             out.write(f"   [{len(buttons)}] {button['label']}\n")
@@ -96,6 +99,9 @@ def run_interactive(bot: Bot, inp: IO[str], out: IO[str], user: str | None = Non
             button = buttons[int(choice) - 1]
             if "uri" in button:
                 number = button["uri"].removeprefix("tel:")
+                hotline = bot.facts.hotline.tel
+                if number == hotline.replace("-", ""):
+                    number = hotline
                 out.write(f"\n  お電話は {number} へおかけください。\n")
                 continue
             event = Input(postback=button["data"]) if "data" in button else Input(
