@@ -117,13 +117,14 @@ class LineApi:
         """Send with a reply token."""
         request = ReplyMessageRequest.from_dict({"replyToken": token, "messages": messages})
         return self._call(lambda: self.api.reply_message_with_http_info(
-            request, _request_timeout=self.timeout), reply=True)
+            request, _request_timeout=self.timeout, _preload_content=False), reply=True)
 
     def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> CallResult:
         """Push; the same retry key makes LINE accept it once (409 for a repeat)."""
         request = PushMessageRequest.from_dict({"to": to, "messages": messages})
         return self._call(lambda: self.api.push_message_with_http_info(
-            request, x_line_retry_key=retry_key, _request_timeout=self.timeout), reply=False)
+            request, x_line_retry_key=retry_key, _request_timeout=self.timeout,
+            _preload_content=False), reply=False)
 
     def show_loading(self, chat_id: str, seconds: int = 5) -> None:
         """The typing dots in a one-on-one chat (best effort, nothing recorded)."""
@@ -145,6 +146,8 @@ class LineApi:
             return CallResult("retry", None, type(exc).__name__, uncertain=True)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             return CallResult("retry", None, type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the request may have landed
+            return CallResult("retry", None, type(exc).__name__, uncertain=True)
 
     def close(self) -> None:
         """Close the connection pool."""

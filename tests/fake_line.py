@@ -62,6 +62,12 @@ def check_messages(messages: Any) -> str | None:
     return None
 
 
+def sent(messages: list[Any]) -> dict[str, Any]:
+    """LINE's answer to an accepted reply or push."""
+    return {"sentMessages": [{"id": str(uuid.uuid4().int)[:18], "quoteToken": uuid.uuid4().hex}
+                             for _ in messages]}
+
+
 class FakeLine:
     """The server and what it saw. `fail(n)`, `down()`/`up()`, `slow(seconds)` make trouble."""
 
@@ -165,7 +171,7 @@ class FakeLine:
         with self.lock:
             if self._down:
                 return h._answer(503, {"message": "Service Unavailable"})
-            if self._fail > 0:
+            if self._fail > 0 and h.path.startswith("/v2/bot/message/"):
                 self._fail -= 1
                 return h._answer(self._fail_status, {"message": "failing on demand"})
         try:
@@ -188,7 +194,7 @@ class FakeLine:
                     return h._answer(400, {"message": problem})
                 self.used_tokens.add(token)
                 self.deliveries.append(Delivery("reply", None, token, body["messages"]))
-            return h._answer(200, {"sentMessages": []})
+            return h._answer(200, sent(body["messages"]))
         if path == "/v2/bot/message/push":
             key = h.headers.get("X-Line-Retry-Key")
             with self.lock:
@@ -201,5 +207,5 @@ class FakeLine:
                 if key:
                     self.retry_keys[key] = str(uuid.uuid4())
                 self.deliveries.append(Delivery("push", body.get("to"), None, body["messages"]))
-            return h._answer(200, {"sentMessages": []})
+            return h._answer(200, sent(body["messages"]))
         return h._answer(404, {"message": "Not found"})

@@ -174,7 +174,8 @@ class LineEvents:
             webhook_event_id=event.event_id, event_type=event.type[:40],
             source_id=event.chat_id, message_id=message_id, outcome=outcome, unsent=False,
             received_at=now).on_conflict_do_nothing(index_elements=["webhook_event_id"])
-        return session.execute(stmt).rowcount == 1
+        # RETURNING, not rowcount: the ORM does not report rowcount for every driver.
+        return session.execute(stmt.returning(LineEvent.id)).first() is not None
 
     def _owe(self, session: Session, event: Incoming, messages: list[dict[str, Any]],
              now: datetime) -> list[Any]:
