@@ -75,8 +75,14 @@ class Tally:
 Label = str | list[str] | None
 
 
-def evaluate(r: Ranker, items: list[tuple[str, Label]]) -> tuple[Tally, Tally]:
-    """Tallies (in scope, out of scope) for (question, right id(s) or None) pairs."""
+def evaluate(r: Ranker, items: list[tuple[str, Label]],
+             honest: frozenset[str] = frozenset()) -> tuple[Tally, Tally]:
+    """Tallies (in scope, out of scope) for (question, right id(s) or None) pairs.
+
+    The engine shows the first entry's answer for "answer" and, under "もしかして", for
+    "suggest" too: "right-answer" counts both when that entry is right. Entries in `honest`
+    (tagged 範囲外) say plainly what the bot does not cover: no wrong answer out of scope.
+    """
     ins, outs = Tally(decisions=Counter()), Tally(decisions=Counter())
     for q, label in items:
         wants = [label] if isinstance(label, str) else list(label or [])
@@ -91,10 +97,10 @@ def evaluate(r: Ranker, items: list[tuple[str, Label]]) -> tuple[Tally, Tally]:
             first = ids[0] in wants if ids else False
             t.top1 += first
             t.top3 += any(i in wants for i in ids[:3])
-            t.right_answers += verdict == "answer" and first
-            t.safe += verdict != "answer" or first
+            t.right_answers += verdict != "none" and first
+            t.safe += verdict == "none" or first
         else:
-            t.safe += verdict != "answer"
+            t.safe += verdict == "none" or (bool(ids) and ids[0] in honest)
     return ins, outs
 
 
@@ -265,6 +271,8 @@ def main() -> None:
           f">={ranker_mod.ANSWER_MARGIN}), suggest>={ranker_mod.SUGGEST_THRESHOLD}")
 
     docs = load_campaign_docs()
+    raw = yaml.safe_load((ROOT / "knowledge" / "faq.yaml").read_text(encoding="utf-8"))
+    honest = frozenset(e["id"] for e in raw["entries"] if "範囲外" in (e.get("tags") or []))
     heldout = load_heldout()
     kept, ex_items = held_out_examples(docs)
     oos: list[tuple[str, Label]] = [(q, None) for q in OUT_OF_SCOPE]
@@ -273,13 +281,13 @@ def main() -> None:
         label = "semantic" if sem else "lexical"
         r = Ranker(docs, semantic=sem)
         if heldout is not None:
-            ins, outs = evaluate(r, heldout)
+            ins, outs = evaluate(r, heldout, honest)
             print(f" [{label}] tests/data/faq_heldout.yaml")
             print(ins.line("in scope"))
             print(outs.line("out of scope"))
         else:
             print(f" [{label}] tests/data/faq_heldout.yaml not found: skipped")
-        ins, outs = evaluate(Ranker(kept, semantic=sem), ex_items + oos)
+        ins, outs = evaluate(Ranker(kept, semantic=sem), ex_items + oos, honest)
         print(f" [{label}] last example of each entry held out + bench out-of-scope list")
         print(ins.line("held-out examples"))
         print(outs.line("out of scope (bench list)"))
