@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("CLAIMBOT_TEST_CACHE", ROOT / "var" / "test-cache"))
 CAMPAIGN_TIME = "2023-03-15T11:00"
 SECRET = "test-channel-secret"
+DATA_KEY = "0dYYNEQyJl9h5itcs5rqiwJlnEd2DoKYtKZYv1Irn0U="  # a Fernet key for tests only
 # Fast retries so a test sees a whole outage and recovery in seconds.
 FAST = {"CLAIMBOT_RETRY_BASE": "0.2", "CLAIMBOT_RETRY_CAP": "1.0", "CLAIMBOT_SENDER_POLL": "0.2",
         "CLAIMBOT_LOADING_AFTER": "0", "CLAIMBOT_API_TIMEOUT": "3"}
@@ -235,14 +236,16 @@ def start_gunicorn(db_url: str, fake_url: str, workdir: Path, workers: int = 2,
     env = {**os.environ, **FAST, "DATABASE_URL": db_url, "LINE_CHANNEL_SECRET": SECRET,
            "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_BASE_URL": fake_url,
            "CLAIMBOT_NOW": CAMPAIGN_TIME, "CLAIMBOT_CACHE_DIR": str(CACHE),
+           "CLAIMBOT_DATA_KEY": DATA_KEY,
            "CLAIMBOT_DATA_DIR": str(workdir), "WEB_CONCURRENCY": str(workers),
            "CLAIMBOT_BIND": f"127.0.0.1:{port}", **(extra or {})}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = workdir / "gunicorn.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-         "bot.app:create_app()"],
-        cwd=workdir, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+             "bot.app:create_app()"],
+            cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", db_url, process, log)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
