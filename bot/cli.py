@@ -249,3 +249,48 @@ def faq_rank(faq_file: Path, queries: Path, top: int) -> None:
     click.echo(f"{len(entries)} entries indexed in {built - started:.1f} s "
                f"(semantic={'on' if ranker.semantic else 'off'}); {len(questions)} queries, "
                f"{per_query:.1f} ms per query", err=True)
+
+
+@main.command()
+def worker() -> None:
+    """Deliver the outbox (LINE replies and pushes) until stopped; for larger deployments
+    that run the web app with CLAIMBOT_SENDER=0."""
+    import signal
+
+    from bot.outbox import DeliveryConfig, LineApi, Sender
+    from bot.store.db import make_engine, session_factory, upgrade
+
+    settings = _settings()
+    if not (settings.line_channel_access_token):
+        raise click.ClickException("LINE_CHANNEL_ACCESS_TOKEN is not set")
+    config = DeliveryConfig.from_env()
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    api = LineApi(settings.line_channel_access_token, settings.line_api_base_url,
+                  config.api_timeout)
+    sender = Sender(session_factory(engine), api, config)
+    signal.signal(signal.SIGTERM, lambda *_: sender.stopping.set())
+    click.echo("delivering the outbox; Ctrl-C or SIGTERM stops", err=True)
+    try:
+        sender.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        api.close()
+        engine.dispose()
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(bind: str, workers: int) -> None:
+    """Run the web app (LINE webhook, /healthz, /metrics) under gunicorn."""
+    import os
+
+    os.environ["CLAIMBOT_BIND"] = bind
+    os.environ["WEB_CONCURRENCY"] = str(workers)
+    conf = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+    args = ["gunicorn", "--bind", bind, "--workers", str(workers), "bot.app:create_app()"]
+    if conf.is_file():
+        args[1:1] = ["-c", str(conf)]
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
