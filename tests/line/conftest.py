@@ -230,7 +230,8 @@ class Server:
 
 
 def start_gunicorn(db_url: str, fake_url: str, workdir: Path, workers: int = 2,
-                   extra: dict[str, str] | None = None) -> Server:
+                   extra: dict[str, str] | None = None, app: str = "bot.app:create_app()"
+                   ) -> Server:
     """`gunicorn 'bot.app:create_app()'` with our gunicorn.conf.py, ready to take requests."""
     port = _free_port()
     env = {**os.environ, **FAST, "DATABASE_URL": db_url, "LINE_CHANNEL_SECRET": SECRET,
@@ -244,7 +245,7 @@ def start_gunicorn(db_url: str, fake_url: str, workdir: Path, workers: int = 2,
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-             "bot.app:create_app()"],
+             app],
             cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", db_url, process, log)
     deadline = time.monotonic() + 90
@@ -253,7 +254,7 @@ def start_gunicorn(db_url: str, fake_url: str, workdir: Path, workers: int = 2,
             raise AssertionError("gunicorn exited:\n" + server.log_text())
         try:
             if requests.get(server.url + "/healthz", timeout=1).status_code == 200 and \
-                    _workers_up(server, workers):
+                    _workers_up(server, workers if app.startswith("bot.") else 0):
                 return server
         except requests.RequestException:
             pass
@@ -263,8 +264,9 @@ def start_gunicorn(db_url: str, fake_url: str, workdir: Path, workers: int = 2,
 
 
 def _workers_up(server: Server, workers: int) -> bool:
-    return server.log_text().count("Booting worker") >= workers and \
-        server.log_text().count("claimbot worker ready") >= workers
+    text = server.log_text()
+    return text.count("Booting worker") >= workers and \
+        text.count("claimbot worker ready") >= workers
 
 
 def stop_gunicorn(server: Server) -> None:
