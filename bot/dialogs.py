@@ -33,7 +33,9 @@ class StepDef(_Strict):
     slot: str
     choices: list[Choice] = Field(min_length=2, max_length=12)
     next: dict[str, str]
-    date_is: str | None = None
+    date_is: str | None = None  # a typed date: this fact's day → the choice "original"
+    date_cues: list[str] = []  # words that tie a date in any sentence to this step (期限)
+    amount: dict[Literal["positive", "zero"], str] = {}  # "3000円残ってた" → the positive value
 
 
 class Rule(_Strict):
@@ -77,6 +79,10 @@ class Texts(_Strict):
     resume: str
     offer_labels: list[Label] = Field(min_length=2, max_length=2)
     no_offer: str
+    # Words people answer with, besides the labels and yes/no, per answer.
+    offer_say: dict[Literal["yes", "no"], list[str]] = {}
+    consent_say: dict[Literal["yes", "no"], list[str]] = {}
+    confirm_say: dict[Literal["submit", "fix", "cancel"], list[str]] = {}
 
 
 class Flow(_Strict):
@@ -114,6 +120,10 @@ def _problems(flow: Flow, facts: CampaignFacts, now: datetime) -> list[tuple[tup
             if choice.value not in step.next:
                 found.append((("steps", name, "next"),
                               f"steps.{name}.next: no target for value {choice.value!r}"))
+        for kind, value in step.amount.items():
+            if value not in values[step.slot]:
+                found.append((("steps", name, "amount", kind),
+                              f"steps.{name}.amount: {value!r} is not a value of a choice"))
         for value, target in step.next.items():
             if value not in values[step.slot]:
                 found.append((("steps", name, "next", value),
@@ -155,6 +165,8 @@ def _problems(flow: Flow, facts: CampaignFacts, now: datetime) -> list[tuple[tup
             found += [(("intakes", name, field), f"intakes.{name}.{field}: {p}")
                       for p in check_template(getattr(intake, field), facts, now, ["receipt"])]
     for field, value in flow.texts.model_dump().items():
+        if isinstance(value, dict):
+            continue  # words people answer with: matched, never rendered
         for text in value if isinstance(value, list) else [value]:
             found += [(("texts", field), f"texts.{field}: {p}") for p in check_template(
                 text, facts, now, ["privacy_url", "items", "receipt", "problem"])]

@@ -15,7 +15,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot import slots
+from bot import phrases, slots
 from bot.clock import JST, format_date
 from bot.faq.matcher import Match, Matcher
 from bot.flow import Dialog, new_dialog
@@ -147,8 +147,8 @@ def _meaningful(normalized: str) -> bool:
 def _intent(knowledge: Knowledge, normalized: str) -> str | None:
     """A whole-message command (menu, back, hotline, ...), near misses accepted."""
     compact = normalized.replace(" ", "")
-    for name, phrases in knowledge.messages.intents.model_dump().items():
-        for phrase in phrases:
+    for name, said in knowledge.messages.intents.model_dump().items():
+        for phrase in said:
             target = normalize(phrase).replace(" ", "")
             if compact == target or (
                 len(target) >= 4 and fuzz.ratio(compact, target) >= 88
@@ -301,12 +301,23 @@ class _Router(_Turn):
             template = self.texts.welcome if self.first_contact else getattr(self.texts, intent)
             self.out.messages.append(self.menu(template))
             return
+        if len(normalized) <= 12 and slots.parse_yes_no(raw) is not None:
+            # はい / いいえ with no question open: nothing to answer, so show the way in.
+            self.out.messages.append(
+                self.menu(self.texts.welcome if self.first_contact else self.texts.menu))
+            return
         probe = self._runner(new_dialog(0))
         known = probe.understand(raw)
+        if self.wants_check(raw):
+            self.start_dialog(known)
+            return
         if "happened" in known or "paper" in known:
-            # A situation told as a statement starts the dialog where it fits; asked as a
-            # question that the FAQ answers well, it gets the answer (and the way to check).
-            found = self.ctx.matcher.match(raw) if probe.looks_like_question(raw) else None
+            # A situation told as a statement, or asked about as their own case ("…けど補償って
+            # あるの？"), starts the dialog where it fits; a question about the rules for that
+            # situation that the FAQ answers well gets the answer (and the way to check).
+            asked = probe.looks_like_question(raw)
+            own = phrases.contains(raw, self.k.messages.check_words.own_case)
+            found = self.ctx.matcher.match(raw) if asked and not own else None
             if found is not None and found.outcome != "none":
                 self.faq(raw, found)
                 self.out.messages[-1].setdefault("buttons", []).insert(
@@ -315,6 +326,12 @@ class _Router(_Turn):
                 self.start_dialog(known)
             return
         self.faq(raw)
+
+    def wants_check(self, raw: str) -> bool:
+        """"補償の対象になるか確認したい", "私は対象ですか": their own case, not the rules."""
+        words = self.k.messages.check_words
+        return phrases.contains(raw, words.topic) and (
+            phrases.contains(raw, words.ask) or phrases.contains(raw, words.self))
 
     def command(self, intent: str | None, runner: Dialog | None, raw: str) -> bool:
         """Commands that work anywhere; True if one was handled."""
@@ -342,9 +359,13 @@ class _Router(_Turn):
                 self._finish(runner)
             else:
                 self.out.messages.append(text_message(self.say(self.texts.left_dialog)))
-            self.state["dlg"]["phase"] = "done"
+            self.state["dlg"].update(phase="done", closed=True)
             self.out.messages.append(self.menu(self.texts.menu))
         elif intent == "back" and runner is not None:
+            runner.back()
+            self._finish(runner)
+        elif intent == "back" and self.reopenable():
+            runner = self._runner(self.state["dlg"])  # right after an outcome: its last question
             runner.back()
             self._finish(runner)
         elif intent in ("menu", "cancel", "restart", "back"):
@@ -352,6 +373,12 @@ class _Router(_Turn):
         else:
             return False
         return True
+
+    def reopenable(self) -> bool:
+        """A dialog that ended in an outcome (no claim filed) that 「戻る」 may step back into."""
+        dlg = self.state.get("dlg")
+        return bool(dlg and dlg.get("phase") == "done" and dlg.get("outcome")
+                    and dlg.get("trail") and not dlg.get("receipt") and not dlg.get("closed"))
 
     def in_dialog(self, runner: Dialog, raw: str) -> None:
         """Typed text during the dialog: an answer, else an FAQ detour, else ask again."""
@@ -368,7 +395,10 @@ class _Router(_Turn):
             return
         found = self.ctx.matcher.match(raw)
         entry = self.k.entry(found.best) if found.best else None
-        if found.outcome == "answer" and entry is not None and OUT_OF_SCOPE_TAG not in entry.tags:
+        # An FAQ detour is for what reads as a question: an answer the dialog did not
+        # understand is asked again, never answered with a guess from the FAQ.
+        if (found.outcome == "answer" and entry is not None
+                and OUT_OF_SCOPE_TAG not in entry.tags and runner.looks_like_question(raw)):
             self.answer_entry(entry.id)
             runner.reask(self.say(runner.flow.texts.resume))
         else:

@@ -16,7 +16,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot import slots
+from bot import phrases, slots
 from bot.dialogs import OUTCOME, Flow, StepDef
 from bot.knowledge.facts import CampaignFacts, Deadline, Moment
 from bot.knowledge.render import render
@@ -51,6 +51,7 @@ MAX_MISSES = 3
 _QUESTION = re.compile(
     r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って)\s*$"
     r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
+    r"|教えて|おしえて|知りたい|しりたい|いくら|何円|どれ|どちら|どっち|ありますか|できますか"
 )
 
 
@@ -187,20 +188,27 @@ class Runner:
         return not isinstance(moment, Moment) or self.now <= moment.at
 
     # ---- understanding free text
-    def understand(self, text: str) -> dict[str, str]:
-        """Slots that a sentence fills, by the flow's rules and the current step's choices."""
-        norm = normalize(text).replace(" ", "")
+    def understand(self, text: str, min_groups: int = 1) -> dict[str, str]:
+        """Slots that a sentence fills: the flow's rules, and dates tied to a step by a cue."""
         found: dict[str, str] = {}
         for rule in self.flow.understand:
-            if all(any(normalize(w).replace(" ", "") in norm for w in group)
-                   for group in rule.all):
+            if len(rule.all) >= min_groups and all(
+                    phrases.contains(text, group) for group in rule.all):
                 for slot, value in rule.sets.items():
                     found.setdefault(slot, value)
+        for step in self.flow.steps.values():
+            if min_groups > 1:
+                break
+            if step.date_is is not None and step.date_cues and step.slot not in found:
+                value = self.date_choice(step, text, cued=True)
+                if value is not None:
+                    found[step.slot] = value
         return found
 
     def choose(self, step: StepDef, text: str) -> str | None:
-        """The choice a typed answer means: a label, a phrase, yes/no, a date, a near miss."""
-        norm = normalize(text).replace(" ", "")
+        """The choice a typed answer means: a label or phrase, a date, an amount, yes/no,
+        a near miss."""
+        norm = phrases.plain(text)
         if not norm:
             return None
         if step.date_is is not None:
@@ -208,30 +216,45 @@ class Runner:
             if value is not None:
                 return value
         for choice in step.choices:
-            label = normalize(self.say(choice.label)).replace(" ", "")
-            if norm == label or any(norm == normalize(w).replace(" ", "") for w in choice.say):
+            if norm in (phrases.plain_phrase(self.say(choice.label)),
+                        *(phrases.plain_phrase(w) for w in choice.say)):
                 return choice.value
+        if step.amount:
+            amount = _amount(text)
+            if amount is not None:
+                value = step.amount.get("positive" if amount > 0 else "zero")
+                if value is not None:
+                    return value
+        value = phrases.best(text, [(c.value, [self.say(c.label), *c.say])
+                                    for c in step.choices])
+        if value is not None:
+            return value
         yes_no = slots.parse_yes_no(text)
         if yes_no is not None:
             for choice in step.choices:
                 if choice.means == ("yes" if yes_no else "no"):
                     return choice.value
-        for choice in step.choices:
-            if any(normalize(w).replace(" ", "") in norm for w in choice.say):
-                return choice.value
         best, best_score = None, 0.0
         for choice in step.choices:
             for phrase in [self.say(choice.label), *choice.say]:
-                score = fuzz.ratio(norm, normalize(phrase).replace(" ", ""))
+                score = fuzz.ratio(norm, phrases.plain_phrase(phrase))
                 if score > best_score:
                     best, best_score = choice.value, score
         return best if best_score >= 80 else None
 
-    def date_choice(self, step: StepDef, text: str) -> str | None:
+    def date_choice(self, step: StepDef, text: str, cued: bool = False) -> str | None:
+        """"original" or "other" for a date in the text; with `cued`, only a date next to
+        one of the step's cue words ("2月24日期限の", "期限は2/24")."""
         assert step.date_is is not None
         value = self.facts.lookup(step.date_is)
         target = (value.at if isinstance(value, Deadline) else value).at.date()
-        for candidate in _date_candidates(text):
+        for candidate, start, end in _date_candidates(text):
+            if cued:
+                if (start, end) == (0, len(text)):
+                    continue  # the whole text is no date next to a cue
+                near = normalize(text[max(0, start - 8):end + 8])
+                if not any(normalize(c) in near for c in step.date_cues):
+                    continue
             try:
                 day = slots.parse_date(candidate, default_year=target.year).value
             except slots.SlotError:
@@ -249,10 +272,24 @@ _DATE_BITS = re.compile(
 )
 
 
-def _date_candidates(text: str) -> list[str]:
-    """The whole text, then every date-looking piece of it ("2月24日までのクーポン")."""
-    pieces = [m.group(0) for m in _DATE_BITS.finditer(text)]
-    return [*pieces, text] if pieces else [text]
+def _date_candidates(text: str) -> list[tuple[str, int, int]]:
+    """Every date-looking piece of the text ("2月24日までのクーポン"), then the whole text."""
+    pieces = [(m.group(0), m.start(), m.end()) for m in _DATE_BITS.finditer(text)]
+    return [*pieces, (text, 0, len(text))] if pieces else [(text, 0, len(text))]
+
+
+_AMOUNT = re.compile(r"([0-9][0-9,]*)円")
+
+
+def _amount(text: str) -> int | None:
+    """An amount of yen in the text ("3,000円くらい", "０円"), if one is given."""
+    match = _AMOUNT.search(normalize(text).replace(" ", ""))
+    if match is None:
+        return None
+    try:
+        return int(match.group(1).replace(",", ""))
+    except ValueError:
+        return None
 
 
 class Dialog(Runner):
@@ -305,16 +342,10 @@ class Dialog(Runner):
         if phase == "ask":
             return self.text_in_ask(text)
         if phase == "offer":
-            yes = slots.parse_yes_no(text)
-            if yes is None:
-                yes = _label_choice(text, self.flow.texts.offer_labels)
+            yes = self.yes_no(text, self.flow.texts.offer_labels, self.flow.texts.offer_say)
             return yes is not None and self.answer_offer(yes)
         if phase == "consent":
-            yes = slots.parse_yes_no(text)
-            if yes is None:
-                yes = _label_choice(text, self.flow.texts.consent_labels)
-            if yes is None and "同意" in text:
-                yes = not any(w in text for w in ("しない", "しません", "できない"))
+            yes = self.yes_no(text, self.flow.texts.consent_labels, self.flow.texts.consent_say)
             return yes is not None and self.answer_consent(yes)
         if phase == "collect":
             self.take_item(text)
@@ -336,7 +367,9 @@ class Dialog(Runner):
         if step is not None:
             slot = self.flow.steps[step].slot
             choice = self.choose(self.flow.steps[step], text)
-            if choice is not None and slot not in learned:
+            # The answer to the question asked weighs most, unless a rule of several parts
+            # ("二重" and "引き落とされた") read the same slot from the whole sentence.
+            if choice is not None and slot not in self.understand(text, min_groups=2):
                 learned[slot] = choice
         if not learned:
             return False
@@ -353,19 +386,28 @@ class Dialog(Runner):
         if item is not None:
             self.collect(item, fixing=True)
             return True
-        labels = self.flow.texts.confirm_labels
-        norm = normalize(text).replace(" ", "")
-        for label, action in zip(labels, ("submit", "fix", "cancel"), strict=True):
-            if norm == normalize(label).replace(" ", ""):
+        texts = self.flow.texts
+        norm = phrases.plain(text)
+        for label, action in zip(texts.confirm_labels, ("submit", "fix", "cancel"), strict=True):
+            if norm == phrases.plain_phrase(label):
                 return self.answer_confirm(action)
-        if any(w in norm for w in ("やめ", "取り消", "とりけし", "中止")):
-            return self.answer_confirm("cancel")
-        if any(w in norm for w in ("修正", "直し", "なおし", "訂正", "変更", "間違")):
-            return self.answer_confirm("fix")
+        action = phrases.best(text, list(texts.confirm_say.items()))
+        if action is not None:
+            return self.answer_confirm(action)
         yes = slots.parse_yes_no(text)
         if yes is None:
             return False
         return self.answer_confirm("submit" if yes else "fix")
+
+    def yes_no(self, text: str, labels: list[str], say: dict[str, list[str]]) -> bool | None:
+        """Yes or no to an offer: a label (typed or nearly), the flow's words, はい/いいえ."""
+        yes = _label_choice(text, labels)
+        if yes is None:
+            said = phrases.best(text, list(say.items()))
+            yes = None if said is None else said == "yes"
+        if yes is None:
+            yes = slots.parse_yes_no(text)
+        return yes
 
     # ---- intake
     def intake_items(self) -> list[str]:

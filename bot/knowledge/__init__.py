@@ -65,6 +65,15 @@ class Intents(_Strict):
     greeting: list[str]
 
 
+class CheckWords(_Strict):
+    """Words that show a person wants their own case checked, anywhere in a sentence."""
+
+    topic: list[str] = []  # 対象, 補償, 該当 ...
+    ask: list[str] = []  # 確認, 調べ, 知りたい ... (with a topic word)
+    self: list[str] = []  # 私, 自分 ... (with a topic word)
+    own_case: list[str] = []  # asked with a situation: 補償ってある, どうすれば ...
+
+
 class Messages(_Strict):
     """knowledge/messages.yaml: the bot's own texts, button labels, menu and commands."""
 
@@ -72,6 +81,7 @@ class Messages(_Strict):
     labels: Labels
     menu: list[Label] = Field(min_length=1, max_length=13)
     intents: Intents
+    check_words: CheckWords = CheckWords()
 
 
 def load_messages(path: Path, facts: CampaignFacts, now: datetime) -> Messages:

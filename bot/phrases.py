@@ -1,0 +1,128 @@
+"""Finding a person's answer in what they typed: plain verb forms, negation, kana readings.
+
+People answer 「もらいました」「残ってました」「覚えてないです」「わかりません」 where a flow lists
+もらった, 残っていた, 覚えていない, わからない, and some type only hiragana on a phone.
+- :func:`plain` folds polite, humble and contracted conjugations to one plain form; it is used
+  on both sides, the text and the phrases, so a phrase is written once in any form.
+- :func:`find` gives where phrases occur and are not negated right after
+  (「チャージして」 in 「チャージしてない」 is not a match).
+- :func:`reading` is the hiragana reading (pykakasi): 「げんきんではらった」 meets 「現金で払った」.
+Pure and total: never raises on any ``str``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from bot.textnorm import normalize
+
+# Ordered: humble and contracted forms first, then negatives, then polite past and present.
+_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(a), b) for a, b in (
+        (r"(て|で)おりま", r"\1いま"),  # 残っておりました → 残っていました
+        (r"(て|で)お(る|った)", r"\1い\2"),
+        (r"てしま(?:った|いました)", "た"), (r"でしま(?:った|いました)", "だ"),  # なくした
+        (r"(て|で)しまって", r"\1"),
+        (r"ちゃ(?:った|いました)", "た"), (r"じゃ(?:った|いました)", "だ"), (r"ちゃって", "て"),
+        (r"(て|で)い(?=[なたるま])", r"\1"),  # ている→てる, ていた→てた, ていない→てない
+        (r"わかんな", "わからな"),
+        (r"ありません(?:でした)?", "ない"), (r"りません(?:でした)?", "らない"),
+        (r"(?<![てで])いません(?:でした)?", "わない"), (r"ちません(?:でした)?", "たない"),
+        (r"ません(?:でした)?", "ない"), (r"なかった(?:です)?|ないです", "ない"),
+        (r"りました", "った"), (r"(?<![てで])いました", "った"), (r"ちました", "った"),
+        (r"(?<![で行起生])きました", "いた"), (r"びました", "んだ"), (r"ました", "た"),
+        (r"ります", "る"), (r"(?<![てで])います", "う"), (r"します", "する"), (r"ます", "る"),
+        (r"でした", "だった"), (r"です", ""),
+    )
+]
+_NEGATED_AFTER = ("ない", "なく", "ず", "ぬ", "しない", "せず", "してな", "じゃな", "ではな")
+
+
+def plain(text: str) -> str:
+    """Normalised text without spaces, polite and contracted conjugations folded to plain."""
+    out = normalize(text).replace(" ", "")
+    for pattern, repl in _RULES:
+        out = pattern.sub(repl, out)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def plain_phrase(phrase: str) -> str:
+    """`plain` of a phrase from a flow or a list (cached: phrases repeat)."""
+    return plain(phrase)
+
+
+def find(text_plain: str, phrase_plain: str) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of the phrase that is not negated right after."""
+    spans = []
+    if not phrase_plain:
+        return spans
+    start = text_plain.find(phrase_plain)
+    while start >= 0:
+        end = start + len(phrase_plain)
+        rest = text_plain[end:]
+        if not (rest.startswith(_NEGATED_AFTER) and not phrase_plain.endswith(("ない", "ず"))):
+            spans.append((start, end))
+        start = text_plain.find(phrase_plain, start + 1)
+    return spans
+
+
+def has_kanji(text: str) -> bool:
+    """Whether any CJK ideograph is in the text."""
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+_kakasi: Any = None
+
+
+def reading(text: str) -> str:
+    """The hiragana reading of (already plain) text: kanji read by pykakasi, kana kept."""
+    if not has_kanji(text):
+        return text
+    return _reading(text)
+
+
+@lru_cache(maxsize=4096)
+def _reading(text: str) -> str:
+    global _kakasi
+    if _kakasi is None:
+        import pykakasi  # loads its dictionaries (about 0.7 s): only when kana-only text comes
+
+        _kakasi = pykakasi.kakasi()
+    try:
+        return "".join(part["hira"] for part in _kakasi.convert(text))
+    except Exception:  # noqa: BLE001 - a reading is a hint; never fail an answer over it
+        return text
+
+
+def best(text: str, options: list[tuple[Any, list[str]]]) -> Any | None:
+    """The option whose phrase ends last in the text (the predicate comes last in Japanese);
+    ties go to the longer phrase. Kana-only text is also compared by reading."""
+    text_plain = plain_phrase(text)
+    found = _best(text_plain, options, reading_space=False)
+    if found is None and text_plain and not has_kanji(text_plain):
+        found = _best(text_plain, options, reading_space=True)
+    return found
+
+
+def _best(text_plain: str, options: list[tuple[Any, list[str]]],
+          reading_space: bool) -> Any | None:
+    top: tuple[int, int] | None = None
+    chosen = None
+    for value, phrases in options:
+        for phrase in phrases:
+            target = plain_phrase(phrase)
+            if reading_space:
+                target = reading(target)
+            for start, end in find(text_plain, target):
+                key = (end, end - start)
+                if top is None or key > top:
+                    top, chosen = key, value
+    return chosen
+
+
+def contains(text: str, phrases: list[str]) -> bool:
+    """Whether any phrase occurs, not negated, in the text (or in its reading)."""
+    return best(text, [(True, phrases)]) is not None

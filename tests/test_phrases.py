@@ -1,0 +1,65 @@
+"""Plain forms, negation and readings: what lets a flow's phrase meet what people type."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.phrases import best, contains, find, plain, reading
+
+
+@pytest.mark.parametrize(("typed", "written"), [
+    ("もらいました", "もらった"),
+    ("残ってました", "残っていた"),
+    ("残っておりました", "残っていた"),
+    ("残っています", "残っている"),
+    ("覚えてないです", "覚えていない"),
+    ("覚えていません", "覚えていない"),
+    ("わかりません", "わからない"),
+    ("わかんない", "わからない"),
+    ("使い切りました", "使い切った"),
+    ("使い切っちゃった", "使い切った"),
+    ("なくしてしまいました", "なくした"),
+    ("送信します", "送信する"),
+    ("いただきました", "いただいた"),
+    ("チャージしてませんでした", "チャージしていない"),
+    ("ありませんでした", "ない"),
+    ("アプリはやめました", "アプリはやめた"),
+    ("使えなかったです", "使えなかった"),
+])
+def test_polite_and_contracted_forms_meet_the_plain_phrase(typed: str, written: str) -> None:
+    assert plain(typed) == plain(written)
+
+
+def test_a_phrase_negated_right_after_is_no_match() -> None:
+    assert find(plain("チャージしてないです"), plain("チャージして")) == []
+    assert find(plain("チャージしていました"), plain("チャージして")) != []
+    assert find(plain("同意しません"), plain("同意")) == []
+    # A phrase that is itself negative is not "negated" by its own ending.
+    assert find(plain("残っていません"), plain("残っていない")) != []
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("いくら残ってたか覚えてない", "unsure"),  # the predicate at the end decides
+    ("残ってました", "yes"),
+    ("はい、3000円くらい残っていました", "yes"),
+    ("いいえ、残っていませんでした", "no"),
+    ("全部使い切りました", "no"),
+])
+def test_the_phrase_that_ends_last_wins(typed: str, expected: str) -> None:
+    options = [("yes", ["残っていた", "残っている"]),
+               ("no", ["使い切った", "残っていない"]),
+               ("unsure", ["覚えていない", "わからない"])]
+    assert best(typed, options) == expected
+
+
+def test_kana_only_text_is_read_against_kanji_phrases() -> None:
+    assert reading("現金で払った") == "げんきんではらった"
+    assert contains("げんきんではらったのに くーぽんのざんだかもへってた", ["現金で払った"])
+    assert contains("ほしょうのたいしょうかかくにんしたい", ["確認"])
+    assert not contains("ほしょうのたいしょうかかくにんしたい", ["現金"])
+
+
+@pytest.mark.parametrize("text", ["", " ", "\x00", "🙂", "a" * 5000, "<script>", "' OR 1=1 --"])
+def test_total_on_any_text(text: str) -> None:
+    assert isinstance(plain(text), str)
+    assert best(text, [("x", ["確認"])]) is None
