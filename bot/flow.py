@@ -457,7 +457,7 @@ class Dialog(Runner):
         item = self.dlg["item"]
         parser = PARSERS[self.flow.items[item].parser]
         try:
-            parsed = parser(text)
+            parsed = _parse_framed(parser, text)
         except slots.SlotError as err:
             misses = self.dlg.setdefault("misses", {})
             misses[item] = misses.get(item, 0) + 1
@@ -574,6 +574,17 @@ class Dialog(Runner):
             if prefix:
                 self.text(prefix)
             self.answer_confirm("fix")
+
+
+def _parse_framed(parser: Callable[[str], slots.Parsed], text: str) -> slots.Parsed:
+    """Parse the value inside a sentence (「名前は奈良花子です」), else the text as typed."""
+    inner = slots.strip_frame(text)
+    try:
+        return parser(inner)
+    except slots.SlotError:
+        if inner == text.strip():
+            raise
+    return parser(text)
 
 
 def _label_choice(text: str, labels: list[str]) -> bool | None:

@@ -646,6 +646,13 @@ def parse_inquiry_number(text: str) -> Parsed:
     if not s:
         raise SlotError(f"お問合せ番号を入力してください。{_INQ_EXAMPLE}", "empty")
     if not (s.isascii() and s.isalnum()):
+        # "券面の番号はAB12-3456-78です": the one run of letters and digits in a sentence.
+        runs = [_DASH_RE.sub("", _WS_RE.sub("", r)).upper()
+                for r in _RUN_RE.findall(_width_fold(clean(raw)))]
+        runs = [r for r in runs if 6 <= len(r) <= 20 and any(ch.isdigit() for ch in r)]
+        if len(runs) == 1:
+            s = runs[0]
+    if not (s.isascii() and s.isalnum()):
         raise SlotError(
             "お問合せ番号は英字と数字だけで入力してください（空白やハイフンはあってもなくても"
             f"大丈夫です）。{_INQ_EXAMPLE}",
@@ -662,6 +669,34 @@ def parse_inquiry_number(text: str) -> Parsed:
         )
     display = " ".join(s[i : i + 4] for i in range(0, len(s), 4))
     return Parsed(value=s, display=display)
+
+
+# ------------------------------------------------------------------- the frame around a value
+
+_LABEL_WORDS = (
+    "お名前", "名前", "氏名", "ご住所", "住所", "電話番号", "携帯番号", "携帯電話", "携帯", "電話",
+    "連絡先", "メールアドレス", "メアド", "メール", "アドレス", "お問合せ番号", "お問い合わせ番号",
+    "問い合わせ番号", "問合せ番号", "クーポンの番号", "クーポン番号", "番号", "お店の名前", "店名",
+    "店舗名", "店舗", "お店", "店", "都道府県", "旅行先", "行き先", "有効期限", "期限",
+)
+_FRAME_LEAD_RE = re.compile(
+    r"^(?:(?:私|わたし|僕|ぼく|自分|うち)の)?(?:" + "|".join(_LABEL_WORDS)
+    + r")(?:は|:|：|が|を)\s*[、,]?\s*")
+_FRAME_TAIL_RE = re.compile(
+    r"(?:\s*(?:です|でした|でございます|になります|と申します|といいます|と言います|だよ|です(?:ね|よ)"
+    r"|でお願いします|でおねがいします|でお願いいたします|で(?:す)?(?:合ってる|あってる))"
+    r"|(?:という|っていう)(?:お店|店|店舗|名前|ところ)?(?:です)?)?[\s。．.!！、]*$")
+
+
+def strip_frame(text: str) -> str:
+    """The value inside a sentence: 「名前は奈良花子です」 → 「奈良花子」,
+    「電話番号：090-…でお願いします」 → 「090-…」. The text itself if no frame is found."""
+    s = _tidy(_text(text))
+    inner = _FRAME_TAIL_RE.sub("", _FRAME_LEAD_RE.sub("", s)).strip()
+    return inner or s
+
+
+_RUN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]*[A-Za-z0-9]")
 
 
 # --------------------------------------------------------------------------- free text fields
