@@ -315,9 +315,11 @@ class _Router(_Turn):
             # A situation told as a statement, or asked about as their own case ("…けど補償って
             # あるの？"), starts the dialog where it fits; a question about the rules for that
             # situation that the FAQ answers well gets the answer (and the way to check).
+            probe.dlg["slots"] = dict(known)
             asked = probe.looks_like_question(raw)
+            settled = probe.outcome() is not None  # nothing left to ask: tell their outcome
             own = phrases.contains(raw, self.k.messages.check_words.own_case)
-            found = self.ctx.matcher.match(raw) if asked and not own else None
+            found = self.ctx.matcher.match(raw) if asked and not own and not settled else None
             if found is not None and found.outcome != "none":
                 self.faq(raw, found)
                 self.out.messages[-1].setdefault("buttons", []).insert(
@@ -336,6 +338,8 @@ class _Router(_Turn):
     def command(self, intent: str | None, runner: Dialog | None, raw: str) -> bool:
         """Commands that work anywhere; True if one was handled."""
         receipt = _RECEIPT.search(normalize(raw).upper().replace(" ", ""))
+        if runner is not None and runner.dlg.get("phase") == "collect":
+            receipt = None  # an inquiry number may well start with RP: it is the answer asked
         if intent == "status" or (receipt and len(raw) <= 40):
             self.status(receipt.group(1) + receipt.group(2) if receipt else None)
         elif intent == "delete":

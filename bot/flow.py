@@ -257,8 +257,14 @@ class Runner:
                     continue
             try:
                 day = slots.parse_date(candidate, default_year=target.year).value
-            except slots.SlotError:
-                continue
+            except slots.SlotError as err:
+                if err.code != "missing_month":
+                    continue
+                try:  # "24日まで": the month of the date asked about
+                    day = slots.parse_date(f"{target.month}月{candidate}",
+                                           default_year=target.year).value
+                except slots.SlotError:
+                    continue
             return "original" if day == target else "other"
         return None
 
@@ -269,11 +275,13 @@ class Runner:
 _DATE_BITS = re.compile(
     r"(令和|r|R|平成)?\s*[0-9０-９元]{1,4}\s*[年./／\-]\s*[0-9０-９]{1,2}\s*[月./／\-]\s*[0-9０-９]{1,2}\s*日?"
     r"|[0-9０-９]{1,2}\s*[月/／]\s*[0-9０-９]{1,2}\s*日?"
+    r"|(?<![0-9０-９月/／])[0-9０-９]{1,2}\s*日"
 )
 
 
 def _date_candidates(text: str) -> list[tuple[str, int, int]]:
     """Every date-looking piece of the text ("2月24日までのクーポン"), then the whole text."""
+    text = slots.kana_date_units(text)
     pieces = [(m.group(0), m.start(), m.end()) for m in _DATE_BITS.finditer(text)]
     return [*pieces, (text, 0, len(text))] if pieces else [(text, 0, len(text))]
 

@@ -21,6 +21,13 @@ from bot.textnorm import normalize
 # Ordered: humble and contracted forms first, then negatives, then polite past and present.
 _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(a), b) for a, b in (
+        # Kansai and western forms: 使えんかった, わからん, もろた, しもうた, 残っとりました
+        (r"(?:ん|へん)かった", "なかった"),
+        (r"(?<=[らかさまわがばえけきねめれげべ])ん(?=$|の|けど|から|し|よ|わ|ね|や)", "ない"),
+        (r"もろ(?:う)?た", "もらった"),
+        (r"しも(?:う)?た", "しまった"), (r"しも(?:う)?て", "しまって"),
+        (r"っと(?=りま|った|る)", "ってお"), (r"どない", "どう"),
+        (r"いたし", "し"), (r"させていただ", "する"), (r"することができ", "でき"),
         (r"(て|で)おりま", r"\1いま"),  # 残っておりました → 残っていました
         (r"(て|で)お(る|った)", r"\1い\2"),
         (r"てしま(?:った|いました)", "た"), (r"でしま(?:った|いました)", "だ"),  # なくした

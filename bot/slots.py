@@ -395,6 +395,16 @@ def _build_date(year: int, month: int, day: int, years: tuple[int, int]) -> date
     return date(year, month, day)
 
 
+_KANA_UNITS = (("ねん", "年"), ("がつ", "月"), ("にち", "日"), ("ガツ", "月"), ("ニチ", "日"))
+
+
+def kana_date_units(text: str) -> str:
+    """Units typed in kana after a number (2がつ24にち) as the kanji units."""
+    for kana, unit in _KANA_UNITS:
+        text = re.sub(r"(?<=[0-9０-９])\s*" + kana, unit, text)
+    return text
+
+
 def parse_date(
     text: str, *, default_year: int = 2023, years: tuple[int, int] = (2022, 2024)
 ) -> Parsed:
@@ -402,7 +412,7 @@ def parse_date(
     raw = _text(text)
     if _too_long(raw, 200):
         raise SlotError(f"日付だけを入力してください。{_DATE_EXAMPLE}", "too_long")
-    s = kanji_numerals_to_digits(clean(raw)).lower()
+    s = kana_date_units(kanji_numerals_to_digits(clean(raw)).lower())
     s = re.sub(r"\s*([年月日/.\-])\s*", r"\1", s)
     s = re.sub(r"\([月火水木金土日](?:曜日?)?\)", "", s)  # (金), (金曜日)
     if not s:
