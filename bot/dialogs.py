@@ -169,7 +169,7 @@ def _problems(flow: Flow, facts: CampaignFacts, now: datetime) -> list[tuple[tup
             continue  # words people answer with: matched, never rendered
         for text in value if isinstance(value, list) else [value]:
             found += [(("texts", field), f"texts.{field}: {p}") for p in check_template(
-                text, facts, now, ["privacy_url", "items", "receipt", "problem"])]
+                text, facts, now, ["privacy_url", "items", "receipt", "problem", "label"])]
     for name, item in flow.items.items():
         found += [(("items", name, "ask"), f"items.{name}.ask: {p}")
                   for p in check_template(item.ask, facts, now)]

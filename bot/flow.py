@@ -20,7 +20,7 @@ from bot import phrases, slots
 from bot.dialogs import OUTCOME, Flow, StepDef
 from bot.knowledge.facts import CampaignFacts, Deadline, Moment
 from bot.knowledge.render import render
-from bot.textnorm import normalize
+from bot.textnorm import clean, normalize
 
 Message = dict[str, Any]
 RECEIPT = "［受付番号］"  # replaced by the service with the number the store gives the claim
@@ -469,7 +469,8 @@ class Dialog(Runner):
         except slots.SlotError as err:
             misses = self.dlg.setdefault("misses", {})
             misses[item] = misses.get(item, 0) + 1
-            retry = self.say(self.flow.texts.retry, problem=err.message)
+            retry = self.say(self.flow.texts.retry, problem=err.message,
+                             label=self.flow.items[item].label)
             if misses[item] >= MAX_MISSES:
                 self.text(self.say(self.flow.texts.give_up), [self.call_button()])
                 self.text(retry)
@@ -584,15 +585,25 @@ class Dialog(Runner):
             self.answer_confirm("fix")
 
 
+_EMAIL_TOKEN = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]*[A-Za-z0-9]")
+_PHONE_TOKEN = re.compile(r"\+?[0-9][0-9\-() ]{8,}[0-9]")
+
+
 def _parse_framed(parser: Callable[[str], slots.Parsed], text: str) -> slots.Parsed:
-    """Parse the value inside a sentence (「名前は奈良花子です」), else the text as typed."""
+    """Parse the value inside a sentence (「名前は奈良花子です」, 「ごめん、a@b.jpやった」),
+    else the text as typed; a miss is explained by what was inside the sentence."""
     inner = slots.strip_frame(text)
-    try:
-        return parser(inner)
-    except slots.SlotError:
-        if inner == text.strip():
-            raise
-    return parser(text)
+    folded = clean(slots._width_fold(text))
+    tokens = [m.group(0) for pattern in (_EMAIL_TOKEN, _PHONE_TOKEN)
+              for m in pattern.finditer(folded)]
+    first: slots.SlotError | None = None
+    for candidate in dict.fromkeys([inner, *tokens[:1], text]):
+        try:
+            return parser(candidate)
+        except slots.SlotError as err:
+            first = first or err
+    assert first is not None
+    raise first
 
 
 def _label_choice(text: str, labels: list[str]) -> bool | None:

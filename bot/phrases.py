@@ -29,12 +29,12 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         (r"っと(?=りま|った|る)", "ってお"), (r"どない", "どう"),
         (r"いたし", "し"), (r"させていただ", "する"), (r"することができ", "でき"),
         (r"(て|で)おりま", r"\1いま"),  # 残っておりました → 残っていました
-        (r"(て|で)お(る|った)", r"\1い\2"),
+        (r"(て|で)おった", r"\1いた"), (r"(て|で)おる", r"\1いる"),
         (r"てしま(?:った|いました)", "た"), (r"でしま(?:った|いました)", "だ"),  # なくした
         (r"(て|で)しまって", r"\1"),
         (r"ちゃ(?:った|いました)", "た"), (r"じゃ(?:った|いました)", "だ"), (r"ちゃって", "て"),
         (r"(て|で)い(?=[なたるま])", r"\1"),  # ている→てる, ていた→てた, ていない→てない
-        (r"わかんな", "わからな"),
+        (r"わかんな", "わからな"), (r"とです$", ""),
         (r"ありません(?:でした)?", "ない"), (r"りません(?:でした)?", "らない"),
         (r"(?<![てで])いません(?:でした)?", "わない"), (r"ちません(?:でした)?", "たない"),
         (r"ません(?:でした)?", "ない"), (r"なかった(?:です)?|ないです", "ない"),
@@ -44,7 +44,14 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         (r"でした", "だった"), (r"です", ""),
     )
 ]
-_NEGATED_AFTER = ("ない", "なく", "ず", "ぬ", "しない", "せず", "してな", "じゃな", "ではな")
+# Small kana folded to large: phones drop them (のこつてた), and both sides are folded alike.
+_SMALL = str.maketrans("ぁぃぅぇぉっゃゅょゎ", "あいうえおつやゆよわ")
+_NEGATED_AFTER = tuple(w.translate(_SMALL) for w in (
+    "ない", "なく", "ず", "ぬ", "しない", "せず", "してな", "じゃな", "ではな", "やな"))
+_NEGATIONS = ("ない", "なく")
+_CLAUSE_ENDS = ("のに", "けど", "けれど", "から", "ので", "たら")
+_NEAR = 8  # a short word ("現金", "2回") is negated by a ない this close, in its clause,
+_TOPIC = ("では", "じゃ", "は", "も", "なんか", "など")  # after a particle that puts it in scope
 
 
 def plain(text: str) -> str:
@@ -52,7 +59,7 @@ def plain(text: str) -> str:
     out = normalize(text).replace(" ", "")
     for pattern, repl in _RULES:
         out = pattern.sub(repl, out)
-    return out
+    return out.translate(_SMALL)
 
 
 @lru_cache(maxsize=4096)
@@ -61,19 +68,33 @@ def plain_phrase(phrase: str) -> str:
     return plain(phrase)
 
 
-def find(text_plain: str, phrase_plain: str) -> list[tuple[int, int]]:
-    """(start, end) of every occurrence of the phrase that is not negated right after."""
-    spans = []
+def find(text_plain: str, phrase_plain: str, short: bool | None = None
+         ) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of the phrase that is not negated after it:
+    right after (「チャージして」 in 「チャージしてない」), or for a short word, later in its
+    clause (「現金」 in 「現金では払ってない」, not in 「現金で払ったのに引かれてない」)."""
+    spans: list[tuple[int, int]] = []
     if not phrase_plain:
         return spans
     start = text_plain.find(phrase_plain)
     while start >= 0:
         end = start + len(phrase_plain)
-        rest = text_plain[end:]
-        if not (rest.startswith(_NEGATED_AFTER) and not phrase_plain.endswith(("ない", "ず"))):
+        if phrase_plain.endswith(("ない", "ず")) or not _negated(
+                text_plain[end:], len(phrase_plain) <= 3 if short is None else short):
             spans.append((start, end))
         start = text_plain.find(phrase_plain, start + 1)
     return spans
+
+
+def _negated(rest: str, short: bool) -> bool:
+    if rest.startswith(_NEGATED_AFTER):
+        return True
+    if not short or not rest.startswith(_TOPIC):
+        return False  # 「エラーでできなかった」: the ない is about another word
+    window = rest[:_NEAR]
+    for end in _CLAUSE_ENDS:
+        window = window.split(end, 1)[0]
+    return any(neg in window for neg in _NEGATIONS)
 
 
 def has_kanji(text: str) -> bool:
@@ -95,23 +116,29 @@ def reading(text: str) -> str:
 def _reading(text: str) -> str:
     global _kakasi
     if _kakasi is None:
-        import pykakasi  # loads its dictionaries (about 0.7 s): only when kana-only text comes
+        import pykakasi  # loads its dictionaries (about 0.7 s): once per process
 
         _kakasi = pykakasi.kakasi()
     try:
-        return "".join(part["hira"] for part in _kakasi.convert(text))
+        return "".join(part["hira"] for part in _kakasi.convert(text)).translate(_SMALL)
     except Exception:  # noqa: BLE001 - a reading is a hint; never fail an answer over it
         return text
 
 
 def best(text: str, options: list[tuple[Any, list[str]]]) -> Any | None:
     """The option whose phrase ends last in the text (the predicate comes last in Japanese);
-    ties go to the longer phrase. Kana-only text is also compared by reading."""
+    ties go to the longer phrase. With no match as typed, readings are compared
+    (「げんきんで払った」, 「たいしょうか確認したい」)."""
     text_plain = plain_phrase(text)
     found = _best(text_plain, options, reading_space=False)
-    if found is None and text_plain and not has_kanji(text_plain):
-        found = _best(text_plain, options, reading_space=True)
+    if found is None and text_plain:
+        found = _best(reading(text_plain), options, reading_space=True)
     return found
+
+
+def warm() -> None:
+    """Load the reading dictionaries now (at start-up), not during someone's first answer."""
+    _reading("補償")
 
 
 def _best(text_plain: str, options: list[tuple[Any, list[str]]],
@@ -121,9 +148,10 @@ def _best(text_plain: str, options: list[tuple[Any, list[str]]],
     for value, phrases in options:
         for phrase in phrases:
             target = plain_phrase(phrase)
+            short = len(target) <= 3  # as written, not as read
             if reading_space:
                 target = reading(target)
-            for start, end in find(text_plain, target):
+            for start, end in find(text_plain, target, short):
                 key = (end, end - start)
                 if top is None or key > top:
                     top, chosen = key, value

@@ -30,6 +30,11 @@ def test_polite_and_contracted_forms_meet_the_plain_phrase(typed: str, written: 
     assert plain(typed) == plain(written)
 
 
+def test_a_short_word_is_negated_later_in_its_clause() -> None:
+    assert not contains("ボタンは1回しか押してないし、現金では払ってないです", ["現金"])
+    assert contains("現金で払ったのに残高も引かれてない", ["現金"])
+
+
 def test_a_phrase_negated_right_after_is_no_match() -> None:
     assert find(plain("チャージしてないです"), plain("チャージして")) == []
     assert find(plain("チャージしていました"), plain("チャージして")) != []
@@ -53,7 +58,9 @@ def test_the_phrase_that_ends_last_wins(typed: str, expected: str) -> None:
 
 
 def test_kana_only_text_is_read_against_kanji_phrases() -> None:
-    assert reading("現金で払った") == "げんきんではらった"
+    assert reading("現金で払った") == "げんきんではらつた"  # small kana folded, as typed on phones
+    assert best("のこつてた", [("yes", ["残っていた"])]) == "yes"
+    assert contains("たいしょうか確認したい", ["対象"])
     assert contains("げんきんではらったのに くーぽんのざんだかもへってた", ["現金で払った"])
     assert contains("ほしょうのたいしょうかかくにんしたい", ["確認"])
     assert not contains("ほしょうのたいしょうかかくにんしたい", ["現金"])

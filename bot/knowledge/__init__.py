@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot import phrases
 from bot.dialogs import Flow, load_flow
 from bot.faq.entries import Entry, load_faq
 from bot.knowledge.facts import CampaignFacts, load_facts
@@ -120,7 +121,9 @@ def load_static(knowledge_dir: Path, now: datetime) -> tuple[CampaignFacts, Mess
 
 def load_dialog(dialogs_dir: Path, facts: CampaignFacts, now: datetime) -> Flow:
     """The eligibility dialog (checked; DataFileError naming file, line and step if broken)."""
-    return load_flow(dialogs_dir / "eligibility.yaml", facts, now)
+    flow = load_flow(dialogs_dir / "eligibility.yaml", facts, now)
+    phrases.warm()  # the reading dictionaries, loaded at start-up rather than mid-conversation
+    return flow
 
 
 def seed_entries(knowledge_dir: Path) -> list[Entry]:
