@@ -190,8 +190,11 @@ class Sender:
     """Delivers outbox rows: at once when kicked, and by polling for retries and leftovers."""
 
     def __init__(self, sessions: sessionmaker[Session], api: LineApi,
-                 config: DeliveryConfig) -> None:
+                 config: DeliveryConfig, read_sessions: sessionmaker[Session] | None = None
+                 ) -> None:
         self.sessions = sessions
+        # Lookups that never write (on SQLite they do not queue for the write lock).
+        self.read_sessions = read_sessions or sessions
         self.api = api
         self.config = config
         self.queue: queue.Queue[int | None] = queue.Queue()
@@ -259,7 +262,7 @@ class Sender:
                         or_(OutboxMessage.lease_until.is_(None),
                             OutboxMessage.lease_until < now))
                  .order_by(OutboxMessage.id).limit(limit))
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             return list(session.scalars(query))
 
     def claim(self, row_id: int) -> OutboxMessage | None:
@@ -294,7 +297,7 @@ class Sender:
         query = (select(func.min(OutboxMessage.id))
                  .where(OutboxMessage.recipient == recipient, OutboxMessage.id > after,
                         OutboxMessage.status == "pending"))
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             return session.scalar(query)
 
     def _attempt(self, row: OutboxMessage) -> bool:

@@ -53,6 +53,12 @@ def seed_if_empty(session: Session, entries: Sequence[Entry]) -> bool:
     return True
 
 
+def find_conversation(session: Session, channel: str, user_key: str) -> Conversation | None:
+    """The person's conversation row as it is now (no lock), or None before first contact."""
+    return session.scalar(select(Conversation).where(Conversation.channel == channel,
+                                                     Conversation.user_key == user_key))
+
+
 def lock_conversation(session: Session, channel: str, user_key: str) -> Conversation:
     """The person's conversation row, locked until commit (created on first contact)."""
     query = (select(Conversation)
