@@ -131,6 +131,22 @@ def run_load(url: str, events: int, clients: int) -> Load:
     return load
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of gunicorn's master and its workers so far (Linux /proc)."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    for p in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @dataclass
 class Delivered:
     """What reached the fake LINE API for one load, against what was owed."""
@@ -203,14 +219,14 @@ def delivered_app(fake: FakeLine, load: Load, db_url: str, timeout: float = 300)
     return Delivered(owed, replies, pushes, drain)
 
 
-def report(name: str, load: Load, got: Delivered) -> float:
+def report(name: str, load: Load, got: Delivered, cpu: float) -> float:
     """Print one line of figures; the events/s."""
     rate = len(load.latencies) / load.wall
     q = statistics.quantiles(load.latencies, n=100)
     print(f"{name:9s} {rate:7.1f} events/s  p50 {q[49] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms"
           f"  delivered {got.delivered}/{got.owed} ({got.replies} replies, {got.pushes} pushes)"
-          f"  lost {got.lost}  duplicates {got.duplicates}  drained {got.drain:.1f} s",
-          flush=True)
+          f"  lost {got.lost}  duplicates {got.duplicates}  drained {got.drain:.1f} s"
+          f"  server CPU {cpu * 1000 / len(load.latencies):.1f} ms/event", flush=True)
     return rate
 
 
@@ -251,9 +267,10 @@ def main() -> None:
         minimal = start_gunicorn(db_url, fake.url, work / "minimal", args.workers, extra,
                                  app="minimal_webhook:create_app()")
         try:
+            cpu = cpu_seconds(minimal.process.pid)
             load = run_load(minimal.url + "/callback", args.events, args.clients)
-            base = report("minimal", load, delivered_minimal(fake, load))
             base_got = delivered_minimal(fake, load)
+            base = report("minimal", load, base_got, cpu_seconds(minimal.process.pid) - cpu)
         finally:
             stop_gunicorn(minimal)
 
@@ -263,9 +280,10 @@ def main() -> None:
                 body = json.dumps({"events": [ev]}).encode()
                 requests.post(app.url + "/callback", data=body,
                               headers={"X-Line-Signature": sign(body)})
+            cpu = cpu_seconds(app.process.pid)
             load = run_load(app.url + "/callback", args.events, args.clients)
             got = delivered_app(fake, load, db_url)
-            ours = report("claimbot", load, got)
+            ours = report("claimbot", load, got, cpu_seconds(app.process.pid) - cpu)
         finally:
             stop_gunicorn(app)
     finally:
