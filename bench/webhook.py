@@ -260,7 +260,10 @@ def main() -> None:
     (work / "minimal" / "minimal_webhook.py").write_text(MINIMAL, encoding="utf-8")
     db_url = (f"sqlite:///{work / 'app' / 'claimbot.db'}" if args.db == "sqlite"
               else pg_database(args.pg))
-    extra = {"CLAIMBOT_LOADING_AFTER": "0.5", "PYTHONPATH": str(work / "minimal")}
+    # The delivery settings of production (the test helpers speed retries up).
+    extra = {"CLAIMBOT_LOADING_AFTER": "0.5", "CLAIMBOT_SENDER_POLL": "1",
+             "CLAIMBOT_RETRY_BASE": "2", "CLAIMBOT_RETRY_CAP": "300", "CLAIMBOT_API_TIMEOUT": "10",
+             "PYTHONPATH": str(work / "minimal")}
     print(f"{args.events} events, {args.clients} clients, {args.workers} gunicorn workers, "
           f"database {args.db}; {os.cpu_count()} cores; logs in {work}", flush=True)
     try:
