@@ -128,7 +128,11 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "postgresql":
         raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or "
                           "PostgreSQL (postgresql+psycopg://...)")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+    # No pool_pre_ping: it costs a round trip on every checkout (five per webhook event with
+    # the sender's). A connection lost to a database restart fails once; SQLAlchemy then
+    # drops the whole pool, the webhook retries the event (line_events.DB_RETRIES) and the
+    # sender's poll tries the row again. Recycling keeps idle connections from going stale.
+    return create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800,
                          hide_parameters=True)
 
 
