@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: chat test lint bench install postgres clean
+.PHONY: chat test lint bench bench-webhook install postgres clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP) postgres lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/faq.py
+
+bench-webhook: $(STAMP) postgres
+	$(BIN)/python bench/webhook.py --events 2000 --clients 16 --db sqlite
+	$(BIN)/python bench/webhook.py --events 2000 --clients 16 --db postgresql
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

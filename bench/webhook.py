@@ -7,7 +7,9 @@ N unique signed text events from C concurrent keep-alive clients (one user each,
 events of one person stay in order), first against a minimal webhook (line-bot-sdk's signature
 check and one reply, no database), then against `gunicorn 'bot.app:create_app()'`. Both run
 under gunicorn with the same workers and threads and reply to the same fake LINE API. Prints
-events/s, p50/p99 latency, replies delivered (each exactly once?) and the ratio.
+events/s and p50/p99 latency (over the posting phase), then, once the app's outbox has drained,
+what reached the fake LINE API: every reply owed delivered exactly once (a reply with the
+event's token, or a push once the token has aged), none lost, none duplicated; and the ratio.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import requests
+from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,16 +81,27 @@ def create_app():
 '''
 
 
-def run_load(url: str, events: int, clients: int) -> tuple[list[float], float, list[str]]:
-    """Post `events` signed events from `clients` keep-alive clients; latencies, wall time."""
-    latencies: list[float] = []
-    tokens: list[str] = []
+@dataclass
+class Load:
+    """What one load phase sent and how long each request took."""
+
+    latencies: list[float] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    wall: float = 0.0
+
+
+def run_load(url: str, events: int, clients: int) -> Load:
+    """Post `events` signed events from `clients` keep-alive clients (one user each)."""
+    load = Load()
     lock = threading.Lock()
     per_client = [events // clients + (1 if n < events % clients else 0) for n in range(clients)]
+    failures: list[str] = []
 
     def client(count: int) -> None:
         user = "U" + uuid.uuid4().hex
-        mine, toks = [], []
+        mine: list[float] = []
+        toks: list[str] = []
         with requests.Session() as http:
             for n in range(count):
                 ev = text_event(user, QUESTIONS[n % len(QUESTIONS)])
@@ -97,10 +112,12 @@ def run_load(url: str, events: int, clients: int) -> tuple[list[float], float, l
                 r = http.post(url, data=body, headers={"X-Line-Signature": sign(body),
                                                        "Content-Type": "application/json"})
                 mine.append(time.perf_counter() - started)
-                assert r.status_code == 200, r.status_code
+                if r.status_code != 200:
+                    failures.append(f"HTTP {r.status_code}")
         with lock:
-            latencies.extend(mine)
-            tokens.extend(toks)
+            load.latencies.extend(mine)
+            load.tokens.extend(toks)
+            load.users.append(user)
 
     threads = [threading.Thread(target=client, args=(c,)) for c in per_client]
     started = time.perf_counter()
@@ -108,31 +125,108 @@ def run_load(url: str, events: int, clients: int) -> tuple[list[float], float, l
         t.start()
     for t in threads:
         t.join()
-    return latencies, time.perf_counter() - started, tokens
+    load.wall = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} webhook requests failed: {sorted(set(failures))}")
+    return load
 
 
-def delivered(fake: FakeLine, tokens: list[str], timeout: float = 60) -> tuple[int, int]:
-    """(tokens answered, duplicate deliveries) once the outbox has drained."""
-    wanted = set(tokens)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with fake.lock:
-            got = [d.reply_token for d in fake.deliveries if d.reply_token in wanted]
-        if len(set(got)) >= len(wanted):
-            break
-        time.sleep(0.2)
-    time.sleep(1.0)
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of gunicorn's master and its workers so far (Linux /proc)."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    for p in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@dataclass
+class Delivered:
+    """What reached the fake LINE API for one load, against what was owed."""
+
+    owed: int  # deliveries owed: one per event (minimal), one per outbox row (the app)
+    replies: int  # replies with one of the load's reply tokens
+    pushes: int  # pushes to one of the load's users
+    drain: float  # seconds from the last response until nothing was owed any more
+
+    @property
+    def delivered(self) -> int:
+        return self.replies + self.pushes
+
+    @property
+    def lost(self) -> int:
+        return max(self.owed - self.delivered, 0)
+
+    @property
+    def duplicates(self) -> int:
+        return max(self.delivered - self.owed, 0)
+
+
+def _seen(fake: FakeLine, load: Load) -> tuple[int, int]:
+    tokens, users = set(load.tokens), set(load.users)
     with fake.lock:
-        got = [d.reply_token for d in fake.deliveries if d.reply_token in wanted]
-    return len(set(got)), len(got) - len(set(got))
+        replies = sum(1 for d in fake.deliveries if d.reply_token in tokens)
+        pushes = sum(1 for d in fake.deliveries if d.method == "push" and d.to in users)
+    return replies, pushes
 
 
-def report(name: str, latencies: list[float], wall: float, answered: int, dupes: int,
-           n: int) -> float:
-    rate = len(latencies) / wall
-    q = statistics.quantiles(latencies, n=100)
-    print(f"{name:9s} {rate:8.1f} events/s  p50 {q[49] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms"
-          f"  delivered {answered}/{n}  duplicates {dupes}")
+def delivered_minimal(fake: FakeLine, load: Load) -> Delivered:
+    """The minimal webhook replies inside the request: one reply per event, nothing later."""
+    replies, pushes = _seen(fake, load)
+    return Delivered(len(load.tokens), replies, pushes, 0.0)
+
+
+def delivered_app(fake: FakeLine, load: Load, db_url: str, timeout: float = 300) -> Delivered:
+    """Wait until the outbox owes the load's users nothing, then count what LINE received."""
+    engine = create_engine(db_url)
+    users = list(load.users)
+    started = time.perf_counter()
+    try:
+        with engine.connect() as conn:
+            def owed_rows(status: str | None = None) -> int:
+                query = "SELECT count(*) FROM outbox WHERE recipient IN :users"
+                if status:
+                    query += " AND status = :status"
+                stmt = text(query).bindparams(
+                    bindparam("users", expanding=True))
+                value = conn.execute(stmt, {"users": users, "status": status}).scalar()
+                conn.rollback()
+                return int(value or 0)
+
+            while owed_rows("pending") and time.perf_counter() - started < timeout:
+                time.sleep(0.1)
+            drain = time.perf_counter() - started
+            pending, failed, rows = owed_rows("pending"), owed_rows("failed"), owed_rows()
+            events = conn.execute(
+                text("SELECT count(DISTINCT event_id) FROM outbox WHERE recipient IN :users")
+                .bindparams(bindparam("users", expanding=True)),
+                {"users": users}).scalar()
+    finally:
+        engine.dispose()
+    if pending or failed:
+        print(f"  outbox: {pending} rows still pending, {failed} failed")
+    time.sleep(0.5)  # a send that was already on the wire when the row was marked sent
+    replies, pushes = _seen(fake, load)
+    # Every event must have written its reply; an event without one is a lost reply too.
+    owed = rows + max(len(load.tokens) - int(events or 0), 0)
+    return Delivered(owed, replies, pushes, drain)
+
+
+def report(name: str, load: Load, got: Delivered, cpu: float) -> float:
+    """Print one line of figures; the events/s."""
+    rate = len(load.latencies) / load.wall
+    q = statistics.quantiles(load.latencies, n=100)
+    print(f"{name:9s} {rate:7.1f} events/s  p50 {q[49] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms"
+          f"  delivered {got.delivered}/{got.owed} ({got.replies} replies, {got.pushes} pushes)"
+          f"  lost {got.lost}  duplicates {got.duplicates}  drained {got.drain:.1f} s"
+          f"  server CPU {cpu * 1000 / len(load.latencies):.1f} ms/event", flush=True)
     return rate
 
 
@@ -142,6 +236,11 @@ def pg_database(admin: str) -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     return make_url(admin).set(drivername="postgresql+psycopg", database=name) \
         .render_as_string(hide_password=False)
+
+
+def drop_pg_database(admin: str, name: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -156,35 +255,51 @@ def main() -> None:
 
     fake = FakeLine().start()
     work = Path(tempfile.mkdtemp(prefix="claimbot-bench-"))
-    (work / "minimal_webhook.py").write_text(MINIMAL, encoding="utf-8")
-    db_url = f"sqlite:///{work / 'claimbot.db'}" if args.db == "sqlite" else pg_database(args.pg)
-    quiet = {"CLAIMBOT_LOG_LEVEL": "warning", "CLAIMBOT_LOADING_AFTER": "0.5",
-             "PYTHONPATH": str(work)}
+    (work / "minimal").mkdir()
+    (work / "app").mkdir()
+    (work / "minimal" / "minimal_webhook.py").write_text(MINIMAL, encoding="utf-8")
+    db_url = (f"sqlite:///{work / 'app' / 'claimbot.db'}" if args.db == "sqlite"
+              else pg_database(args.pg))
+    # The delivery settings of production (the test helpers speed retries up).
+    extra = {"CLAIMBOT_LOADING_AFTER": "0.5", "CLAIMBOT_SENDER_POLL": "1",
+             "CLAIMBOT_RETRY_BASE": "2", "CLAIMBOT_RETRY_CAP": "300", "CLAIMBOT_API_TIMEOUT": "10",
+             "PYTHONPATH": str(work / "minimal")}
     print(f"{args.events} events, {args.clients} clients, {args.workers} gunicorn workers, "
-          f"database {args.db}; {os.cpu_count()} cores")
-
-    minimal = start_gunicorn(db_url, fake.url, work, args.workers, {
-        **quiet, "GUNICORN_APP": "minimal"}, app="minimal_webhook:create_app()")
+          f"database {args.db}; {os.cpu_count()} cores; logs in {work}", flush=True)
     try:
-        requests.post(minimal.url + "/callback", data=b"{}")  # warm up
-        lat, wall, tokens = run_load(minimal.url + "/callback", args.events, args.clients)
-        base = report("minimal", lat, wall, *delivered(fake, tokens), args.events)
-    finally:
-        stop_gunicorn(minimal)
+        minimal = start_gunicorn(db_url, fake.url, work / "minimal", args.workers, extra,
+                                 app="minimal_webhook:create_app()")
+        try:
+            cpu = cpu_seconds(minimal.process.pid)
+            load = run_load(minimal.url + "/callback", args.events, args.clients)
+            base_got = delivered_minimal(fake, load)
+            base = report("minimal", load, base_got, cpu_seconds(minimal.process.pid) - cpu)
+        finally:
+            stop_gunicorn(minimal)
 
-    app = start_gunicorn(db_url, fake.url, work, args.workers, quiet)
-    try:
-        warm = [text_event("Uwarm", q) for q in QUESTIONS]
-        for ev in warm:
-            body = json.dumps({"events": [ev]}).encode()
-            requests.post(app.url + "/callback", data=body,
-                          headers={"X-Line-Signature": sign(body)})
-        lat, wall, tokens = run_load(app.url + "/callback", args.events, args.clients)
-        ours = report("claimbot", lat, wall, *delivered(fake, tokens), args.events)
+        app = start_gunicorn(db_url, fake.url, work / "app", args.workers, extra)
+        try:
+            for ev in [text_event("Uwarm", q) for q in QUESTIONS]:  # each worker loads lazily
+                body = json.dumps({"events": [ev]}).encode()
+                requests.post(app.url + "/callback", data=body,
+                              headers={"X-Line-Signature": sign(body)})
+            cpu = cpu_seconds(app.process.pid)
+            load = run_load(app.url + "/callback", args.events, args.clients)
+            got = delivered_app(fake, load, db_url)
+            ours = report("claimbot", load, got, cpu_seconds(app.process.pid) - cpu)
+        finally:
+            stop_gunicorn(app)
     finally:
-        stop_gunicorn(app)
         fake.stop()
-    print(f"ratio     {ours / base:.2f} of the minimal webhook's events/s")
+        if args.db == "postgresql":
+            drop_pg_database(args.pg, make_url(db_url).database or "")
+    ratio = ours / base
+    p99 = statistics.quantiles(load.latencies, n=100)[98]
+    print(f"ratio     {ratio:.2f} of the minimal webhook's events/s")
+    met = {"events/s >= 0.5 x minimal": ratio >= 0.5, "p99 < 150 ms": p99 < 0.150,
+           "no reply lost or duplicated": got.lost == 0 and got.duplicates == 0
+           and base_got.lost == 0 and base_got.duplicates == 0}
+    print("targets   " + "; ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in met.items()))
 
 
 if __name__ == "__main__":

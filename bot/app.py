@@ -53,7 +53,7 @@ def _line_channel(bot: Bot, settings: Settings, delivery: DeliveryConfig
                     "the LINE webhook answers 503 until they are")
         return None
     api = LineApi(token, settings.line_api_base_url, delivery.api_timeout)
-    sender = Sender(bot.sessions, api, delivery)
+    sender = Sender(bot.sessions, api, delivery, bot.read_sessions)
     if delivery.in_app:
         sender.start()
     events = LineEvents(bot, delivery, show_loading=api.show_loading)
@@ -66,8 +66,8 @@ def _register_ops(app: Flask) -> None:
         """200 when the database answers."""
         bot: Bot = current_app.extensions["claimbot.bot"]
         try:
-            with bot.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            with bot.read_sessions() as session:
+                session.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
             log.warning("health check: database unavailable (%s)", type(exc).__name__)
             return jsonify(status="database unavailable"), 503
@@ -79,7 +79,7 @@ def _register_ops(app: Flask) -> None:
         bot: Bot = current_app.extensions["claimbot.bot"]
 
         def depth() -> int:
-            with bot.sessions() as session:
+            with bot.read_sessions() as session:
                 return outbox_depth(session)
 
         return Response(metrics.exposition(depth),

@@ -190,11 +190,18 @@ class Sender:
     """Delivers outbox rows: at once when kicked, and by polling for retries and leftovers."""
 
     def __init__(self, sessions: sessionmaker[Session], api: LineApi,
-                 config: DeliveryConfig) -> None:
+                 config: DeliveryConfig, read_sessions: sessionmaker[Session] | None = None
+                 ) -> None:
         self.sessions = sessions
+        # Lookups that never write (on SQLite they do not queue for the write lock).
+        self.read_sessions = read_sessions or sessions
         self.api = api
         self.config = config
         self.queue: queue.Queue[int | None] = queue.Queue()
+        # Rows waiting in the queue: a row is queued once, however often it is kicked or
+        # polled (a backlog polled every second would otherwise flood the queue with repeats).
+        self._queued: set[int] = set()
+        self._queued_lock = threading.Lock()
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -221,13 +228,22 @@ class Sender:
     def kick(self, ids: list[int]) -> None:
         """Send these rows as soon as a thread is free."""
         for row_id in ids:
-            self.queue.put(row_id)
+            self._enqueue(row_id)
+
+    def _enqueue(self, row_id: int) -> None:
+        with self._queued_lock:
+            if row_id in self._queued:
+                return
+            self._queued.add(row_id)
+        self.queue.put(row_id)
 
     def _work(self) -> None:
         while True:
             row_id = self.queue.get()
             if row_id is None:
                 return
+            with self._queued_lock:
+                self._queued.discard(row_id)
             try:
                 self.deliver(row_id)
             except Exception as exc:  # noqa: BLE001 - one row's trouble must not stop the thread
@@ -237,7 +253,7 @@ class Sender:
         while not self.stopping.wait(self.config.poll * random.uniform(0.8, 1.2)):
             try:
                 for row_id in self.due():
-                    self.queue.put(row_id)
+                    self._enqueue(row_id)
             except Exception as exc:  # noqa: BLE001 - the database may be away for a while
                 log.warning("outbox poll failed: %s", type(exc).__name__)
 
@@ -252,14 +268,16 @@ class Sender:
 
     # -- one row -----------------------------------------------------------------------------
     def due(self, limit: int = 100) -> list[int]:
-        """Ids of rows that may be sent now, the oldest first (one per recipient is enough)."""
+        """Ids of rows that may be sent now, the oldest first, one per recipient (`deliver`
+        goes on with the same person's next row)."""
         now = utcnow()
-        query = (select(OutboxMessage.id)
+        first = func.min(OutboxMessage.id)
+        query = (select(first)
                  .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
                         or_(OutboxMessage.lease_until.is_(None),
                             OutboxMessage.lease_until < now))
-                 .order_by(OutboxMessage.id).limit(limit))
-        with self.sessions() as session:
+                 .group_by(OutboxMessage.recipient).order_by(first).limit(limit))
+        with self.read_sessions() as session:
             return list(session.scalars(query))
 
     def claim(self, row_id: int) -> OutboxMessage | None:
@@ -294,7 +312,7 @@ class Sender:
         query = (select(func.min(OutboxMessage.id))
                  .where(OutboxMessage.recipient == recipient, OutboxMessage.id > after,
                         OutboxMessage.status == "pending"))
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             return session.scalar(query)
 
     def _attempt(self, row: OutboxMessage) -> bool:
@@ -351,7 +369,7 @@ class Sender:
                                         status_code=result.status, result=result.outcome,
                                         error=result.error, duration_ms=int(elapsed * 1000)))
         if result.outcome == "gone":
-            self.queue.put(row.id)
+            self._enqueue(row.id)
 
 
 def outbox_depth(session: Session) -> int:

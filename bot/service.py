@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from dataclasses import dataclass
@@ -31,6 +32,20 @@ class Reply:
     messages: list[Message]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A step computed before the transaction, from the conversation as it was read then."""
+
+    channel: str
+    user_key: str
+    inp: Input
+    turns: int
+    state: dict[str, Any]
+    claims: tuple[ClaimView, ...]
+    now: datetime
+    result: Step
+
+
 class Bot:
     """Loads everything once; `handle` answers one input of one person, atomically."""
 
@@ -44,6 +59,8 @@ class Bot:
         install(keyring_for(settings))
         upgrade(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        # Sessions that only read: on SQLite they do not queue for the write lock.
+        self.read_sessions: sessionmaker[Session] = session_factory(self.engine, read_only=True)
         with self.sessions.begin() as session:
             if repo.seed_if_empty(session, seed_entries(settings.knowledge_dir)):
                 log.info("FAQ seeded from %s", settings.knowledge_dir / "faq.yaml")
@@ -51,7 +68,7 @@ class Bot:
 
     def reload(self) -> None:
         """Read the FAQ from the database again and rebuild the matcher."""
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             entries = repo.load_entries(session)
         self.knowledge = Knowledge(self.facts, self.messages, tuple(entries), self.flow)
         self.matcher = Matcher(entries, self.facts, self.clock.now(),
@@ -62,21 +79,42 @@ class Bot:
         with self.sessions.begin() as session:
             return self.step_in(session, channel, user_key, inp)
 
-    def step_in(self, session: Session, channel: str, user_key: str, inp: Input) -> Reply:
+    def prepare(self, channel: str, user_key: str, inp: Input) -> Prepared:
+        """Step the engine on the conversation as it is now, without locking or writing.
+
+        The costly part of a step (the FAQ matcher) then runs outside the write transaction;
+        `step_in` uses the result only if the conversation is still exactly as it was read.
+        """
+        now = self.clock.now()
+        with self.read_sessions() as session:
+            conv = repo.find_conversation(session, channel, user_key)
+            state = dict(conv.state or {}) if conv is not None else {}
+            turns = (conv.turns or 0) if conv is not None else 0
+            claims = _claim_views(session, conv.id) if conv is not None else ()
+        ctx = Context(now=now, knowledge=self.knowledge, matcher=self.matcher, claims=claims,
+                      privacy_url=self.privacy_url)
+        result = step(copy.deepcopy(state), inp, ctx)
+        return Prepared(channel, user_key, inp, turns, state, claims, now, result)
+
+    def step_in(self, session: Session, channel: str, user_key: str, inp: Input,
+                prepared: Prepared | None = None) -> Reply:
         """Lock the conversation, step the engine, apply effects and save, inside `session`.
 
         The caller owns the transaction, so a channel can add its own rows (event dedupe,
-        outbox) to the same commit.
+        outbox) to the same commit. A `prepared` step is used when the locked conversation
+        (turns, state, claims) is the one it was computed from; otherwise the step is redone.
         """
-        now = self.clock.now()
         conv = repo.lock_conversation(session, channel, user_key)
-        claims = tuple(
-            ClaimView(c.receipt, c.status, c.created_at, c.personal_deleted_at is not None)
-            for c in repo.claims_of(session, conv.id)
-        )
-        ctx = Context(now=now, knowledge=self.knowledge, matcher=self.matcher, claims=claims,
-                      privacy_url=self.privacy_url)
-        result = step(dict(conv.state or {}), inp, ctx)
+        claims = _claim_views(session, conv.id)
+        if (prepared is not None and (prepared.channel, prepared.user_key, prepared.inp)
+                == (channel, user_key, inp) and prepared.turns == (conv.turns or 0)
+                and prepared.claims == claims and prepared.state == (conv.state or {})):
+            now, result = prepared.now, prepared.result
+        else:
+            now = self.clock.now()
+            ctx = Context(now=now, knowledge=self.knowledge, matcher=self.matcher,
+                          claims=claims, privacy_url=self.privacy_url)
+            result = step(dict(conv.state or {}), inp, ctx)
         receipt = None
         for effect in result.effects:
             receipt = self._apply(session, conv, effect, now) or receipt
@@ -113,6 +151,13 @@ class Bot:
     def close(self) -> None:
         """Release database connections."""
         self.engine.dispose()
+
+
+def _claim_views(session: Session, conversation_id: int) -> tuple[ClaimView, ...]:
+    return tuple(
+        ClaimView(c.receipt, c.status, c.created_at, c.personal_deleted_at is not None)
+        for c in repo.claims_of(session, conversation_id)
+    )
 
 
 def replace_receipt(result: Step, receipt: str) -> Step:

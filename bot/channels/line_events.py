@@ -28,7 +28,7 @@ from bot import metrics
 from bot.channels.line_render import render
 from bot.engine import Input
 from bot.outbox import DeliveryConfig, enqueue, utcnow
-from bot.service import Bot
+from bot.service import Bot, Prepared
 from bot.store import repo
 from bot.store.delivery import LineEvent, LineSource
 from bot.store.models import Conversation
@@ -106,6 +106,17 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+def _input(event: Incoming) -> Input | None:
+    """What a person's active text or postback says to the engine (None for other events)."""
+    if event.mode == "standby" or event.kind != "user" or event.user_id is None:
+        return None
+    if event.type == "postback" and event.postback is not None:
+        return Input(postback=event.postback)
+    if event.type == "message" and event.message_type == "text":
+        return Input(text=event.text or "")
+    return None
+
+
 def _follow_input(has_history: bool) -> Input:
     """A follow: the engine's own event once it has one, else what yields its greeting."""
     if "event" in {f.name for f in dataclasses.fields(Input)}:
@@ -135,7 +146,7 @@ class LineEvents:
         for attempt in range(DB_RETRIES):
             try:
                 with self._loading(event):
-                    return self._once(event)
+                    return self._once(event, self._prepare(event))
             except DBAPIError as exc:
                 if not _transient(exc):
                     _log_failure(event, exc)
@@ -150,13 +161,25 @@ class LineEvents:
         return []  # pragma: no cover - the loop returns or raises
 
     # -- the transaction -------------------------------------------------------------------
-    def _once(self, event: Incoming) -> list[int]:
+    def _prepare(self, event: Incoming) -> Prepared | None:
+        """A text or a tap of a person: the engine's step, computed before the transaction.
+
+        On SQLite the write transaction is the database's one writer; the FAQ matcher (the
+        costly part of a step) must not run inside it. The step is only used if the person's
+        conversation is unchanged when the transaction has it locked (see Bot.step_in).
+        """
+        inp = _input(event)
+        if inp is None or event.user_id is None:
+            return None
+        return self.bot.prepare(CHANNEL, event.user_id, inp)
+
+    def _once(self, event: Incoming, prepared: Prepared | None = None) -> list[int]:
         now = utcnow()
         with self.bot.sessions.begin() as session:
             if not self._claim(session, event, now):
                 metrics.EVENTS.labels(type=event.type, outcome="duplicate").inc()
                 return []
-            outcome, messages = self._dispatch(session, event, now)
+            outcome, messages = self._dispatch(session, event, now, prepared)
             session.execute(LineEvent.__table__.update()
                             .where(LineEvent.webhook_event_id == event.event_id)
                             .values(outcome=outcome))
@@ -185,8 +208,8 @@ class LineEvents:
         return enqueue(session, event.chat_id, render(messages), event.reply_token,
                        event.event_id, until)
 
-    def _dispatch(self, session: Session, event: Incoming, now: datetime
-                  ) -> tuple[str, list[dict[str, Any]]]:
+    def _dispatch(self, session: Session, event: Incoming, now: datetime,
+                  prepared: Prepared | None = None) -> tuple[str, list[dict[str, Any]]]:
         if event.mode == "standby":
             return "standby", []  # another channel answers this person now
         if event.kind in ("group", "room"):
@@ -204,12 +227,13 @@ class LineEvents:
             has_history = session.scalar(select(Conversation.id).where(
                 Conversation.channel == CHANNEL, Conversation.user_key == user)) is not None
             return "answered", self._step(session, user, _follow_input(has_history))
-        if event.type == "postback" and event.postback is not None:
-            return "answered", self._step(session, user, Input(postback=event.postback))
-        if event.type == "message" and event.message_type == "text":
+        inp = _input(event)
+        if event.type == "postback" and inp is not None:
+            return "answered", self._step(session, user, inp, prepared)
+        if event.type == "message" and inp is not None:
             if event.message_id and self._was_unsent(session, event.message_id, user):
                 return "unsent", []
-            messages = self._step(session, user, Input(text=event.text or ""))
+            messages = self._step(session, user, inp, prepared)
             if event.message_id:
                 turns = session.scalar(select(Conversation.turns).where(
                     Conversation.channel == CHANNEL, Conversation.user_key == user))
@@ -222,8 +246,11 @@ class LineEvents:
             return "not_text", [{"type": "text", "text": NOT_TEXT, "buttons": buttons}]
         return "ignored", []
 
-    def _step(self, session: Session, user: str, inp: Input) -> list[dict[str, Any]]:
-        return list(self.bot.step_in(session, CHANNEL, user, inp).messages)
+    def _step(self, session: Session, user: str, inp: Input,
+              prepared: Prepared | None = None) -> list[dict[str, Any]]:
+        if prepared is None:
+            return list(self.bot.step_in(session, CHANNEL, user, inp).messages)
+        return list(self.bot.step_in(session, CHANNEL, user, inp, prepared=prepared).messages)
 
     def _source(self, session: Session, source_id: str, kind: str, now: datetime,
                 active: bool) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -45,12 +45,24 @@ def replace_entries(session: Session, entries: Sequence[Entry]) -> None:
                              examples=list(e.examples), tags=list(e.tags)))
 
 
+SEED_LOCK = 7_419_002  # PostgreSQL advisory lock: workers starting together seed in turn
+
+
 def seed_if_empty(session: Session, entries: Sequence[Entry]) -> bool:
     """Copy the starting FAQ in on first start; True if it did."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Otherwise two workers on a fresh database both see it empty and both insert.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK})
     if count_entries(session):
         return False
     replace_entries(session, entries)
     return True
+
+
+def find_conversation(session: Session, channel: str, user_key: str) -> Conversation | None:
+    """The person's conversation row as it is now (no lock), or None before first contact."""
+    return session.scalar(select(Conversation).where(Conversation.channel == channel,
+                                                     Conversation.user_key == user_key))
 
 
 def lock_conversation(session: Session, channel: str, user_key: str) -> Conversation:

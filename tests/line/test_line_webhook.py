@@ -156,10 +156,10 @@ def test_a_failing_event_does_not_drop_the_others_nor_leak_into_the_log(line, ap
     real = bot.step_in
     secret = "秘密の住所 奈良県奈良市1-2-3"
 
-    def step_in(session, channel, user_key, inp):
+    def step_in(session, channel, user_key, inp, **kwargs):
         if inp.text == secret:
             raise ValueError(f"cannot handle {inp.text}")
-        return real(session, channel, user_key, inp)
+        return real(session, channel, user_key, inp, **kwargs)
 
     monkeypatch.setattr(bot, "step_in", step_in)
     alice, bob = line.user(), line.user()
