@@ -301,8 +301,12 @@ class _Router(_Turn):
             template = self.texts.welcome if self.first_contact else getattr(self.texts, intent)
             self.out.messages.append(self.menu(template))
             return
-        if len(normalized) <= 12 and slots.parse_yes_no(raw) is not None:
-            # はい / いいえ with no question open: nothing to answer, so show the way in.
+        yes_no = slots.parse_yes_no(raw) if len(normalized) <= 12 else None
+        if yes_no:
+            # はい with no question open: yes to what the bot is for, checking their case.
+            self.start_dialog()
+            return
+        if yes_no is False:
             self.out.messages.append(
                 self.menu(self.texts.welcome if self.first_contact else self.texts.menu))
             return
