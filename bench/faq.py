@@ -5,8 +5,10 @@ Run from the repository root:  python bench/faq.py  [--no-semantic] [--quick]
 (1) knowledge/faq.yaml with tests/data/faq_heldout.yaml (when present) and, always, a
     "held-out examples" set: the last example phrasing of every entry is taken out of the index
     and asked as a question; plus out-of-scope questions written here.
+    Also tests/data/faq_fresh.yaml (when present), its dev and test halves on separate lines.
 (2) latency per query (p50/p95) and index build time at 30 and 2,000 entries; the 2,000 are a
-    synthetic but realistic municipal FAQ generated from templates below (deterministic, offline).
+    synthetic but realistic municipal FAQ generated from templates below (deterministic, offline),
+    with a plain character-bigram BM25 baseline on the same entries and queries.
 """
 
 from __future__ import annotations
@@ -148,6 +150,33 @@ def load_heldout() -> list[tuple[str, Label]] | None:
     return [(str(x["q"]), x.get("id")) for x in data["questions"]]
 
 
+def load_fresh() -> dict[str, list[tuple[str, Label]]]:
+    """tests/data/faq_fresh.yaml by split ("dev", "test"), or {} if it is not there."""
+    path = ROOT / "tests" / "data" / "faq_fresh.yaml"
+    if not path.exists():
+        return {}
+    out: dict[str, list[tuple[str, Label]]] = {}
+    for x in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]:
+        out.setdefault(str(x.get("split", "dev")), []).append((str(x["q"]), x.get("id")))
+    return out
+
+
+def bm25_baseline(docs: list[Doc], items: list[tuple[str, Label]]) -> tuple[float, float]:
+    """Top-1 of plain character-bigram BM25 over (question) and over (question + answer)."""
+    from bot.textnorm import char_ngrams, normalize
+
+    def top1(texts: list[str]) -> float:
+        bm = ranker_mod._BM25([char_ngrams(normalize(t), 2) for t in texts])
+        ok = 0
+        for q, label in items:
+            wants = [label] if isinstance(label, str) else list(label or [])
+            scores = bm.score(char_ngrams(normalize(q), 2))
+            ok += docs[int(scores.argmax())].id in wants
+        return ok / max(len(items), 1)
+
+    return top1([d.question for d in docs]), top1([f"{d.question} {d.answer}" for d in docs])
+
+
 def held_out_examples(docs: list[Doc]) -> tuple[list[Doc], list[tuple[str, Label]]]:
     """Docs without their last example, and those examples as labelled questions."""
     kept, items = [], []
@@ -287,6 +316,11 @@ def main() -> None:
             print(outs.line("out of scope"))
         else:
             print(f" [{label}] tests/data/faq_heldout.yaml not found: skipped")
+        for split, items in load_fresh().items():
+            ins, outs = evaluate(r, items, honest)
+            print(f" [{label}] tests/data/faq_fresh.yaml, {split} half")
+            print(ins.line(f"in scope ({split})"))
+            print(outs.line(f"out of scope ({split})"))
         ins, outs = evaluate(Ranker(kept, semantic=sem), ex_items + oos, honest)
         print(f" [{label}] last example of each entry held out + bench out-of-scope list")
         print(ins.line("held-out examples"))
@@ -310,6 +344,9 @@ def main() -> None:
             print(f"  n={n:<5} {label:<9} build cold={cold:6.2f}s warm={warm:5.2f}s "
                   f"query p50={p50:5.1f}ms p95={p95:5.1f}ms "
                   f"synthetic paraphrase top1={ins.top1 / max(ins.n, 1):.2f} (n={ins.n})")
+        bq, bqa = bm25_baseline(sdocs, sitems)
+        print(f"  n={n:<5} baseline: char-bigram BM25 top1 over question={bq:.2f}, "
+              f"over question+answer={bqa:.2f} (same queries)")
 
 
 if __name__ == "__main__":

@@ -49,3 +49,18 @@ def test_out_of_scope_questions_get_an_honest_answer(knowledge, matcher) -> None
     # Measured 18/26: the rest are near the campaign ("Amazonギフトカードの使い方") and get
     # the campaign's own answer about it, which is true but not what was asked.
     assert honest / len(outside) >= 0.65, f"{honest}/{len(outside)}"
+
+
+def test_fresh_questions_are_not_faq_phrasings() -> None:
+    """tests/data/faq_fresh.yaml stays independent of the FAQ it measures."""
+    fresh = yaml.safe_load((ROOT / "tests/data/faq_fresh.yaml").read_text(encoding="utf-8"))
+    faq = yaml.safe_load((ROOT / "knowledge/faq.yaml").read_text(encoding="utf-8"))["entries"]
+    phrasings = {e["question"] for e in faq} | {x for e in faq for x in e.get("examples") or ()}
+    ids = {e["id"] for e in faq}
+    questions = fresh["questions"]
+    assert sum(1 for q in questions if q["id"]) >= 120
+    assert sum(1 for q in questions if not q["id"]) >= 30
+    for q in questions:
+        assert q["split"] in ("dev", "test"), q
+        assert q["q"] not in phrasings, q
+        assert all(i in ids for i in _ids(q["id"])), q
