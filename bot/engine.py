@@ -144,15 +144,26 @@ def _meaningful(normalized: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" for ch in normalized)
 
 
+# Commands also recognised inside a short message ("オペレーターと話したい"); the others
+# only as the whole message ("やめます" in "アプリはやめます" is no cancel).
+_INSIDE = ("hotline", "delete", "status", "restart")
+_INSIDE_MAX = 25
+
+
 def _intent(knowledge: Knowledge, normalized: str) -> str | None:
     """A whole-message command (menu, back, hotline, ...), near misses accepted."""
     compact = normalized.replace(" ", "")
-    for name, said in knowledge.messages.intents.model_dump().items():
+    intents = knowledge.messages.intents.model_dump()
+    for name, said in intents.items():
         for phrase in said:
             target = normalize(phrase).replace(" ", "")
             if compact == target or (
                 len(target) >= 4 and fuzz.ratio(compact, target) >= 88
             ):
+                return name
+    if len(compact) <= _INSIDE_MAX:
+        for name in _INSIDE:
+            if any(len(p) >= 4 and phrases.contains(compact, [p]) for p in intents[name]):
                 return name
     return None
 
@@ -297,6 +308,11 @@ class _Router(_Turn):
         if runner is not None:
             self.in_dialog(runner, raw)
             return
+        if self.reopenable():  # a changed answer right after the outcome
+            runner = self._runner(self.state["dlg"])
+            if runner.revise(raw):
+                self._finish(runner)
+                return
         if intent in ("thanks", "greeting"):
             template = self.texts.welcome if self.first_contact else getattr(self.texts, intent)
             self.out.messages.append(self.menu(template))

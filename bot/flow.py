@@ -48,6 +48,11 @@ PARSERS: dict[str, Callable[[str], slots.Parsed]] = {
     "contact": parse_contact,
 }
 MAX_MISSES = 3
+# Items whose value can be picked out of a sentence that also names the item.
+_EXTRACTABLE = frozenset({"phone", "email", "inquiry_number", "date", "prefecture", "contact"})
+# Words that say an earlier answer was wrong.
+_CHANGE_MARKS = ["やっぱり", "違った", "間違え", "訂正", "じゃなくて", "ではなくて", "思い出した",
+                 "さっきのは", "本当は", "正しくは"]
 _QUESTION = re.compile(
     r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って)\s*$"
     r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
@@ -351,7 +356,9 @@ class Dialog(Runner):
             return self.text_in_ask(text)
         if phase == "offer":
             yes = self.yes_no(text, self.flow.texts.offer_labels, self.flow.texts.offer_say)
-            return yes is not None and self.answer_offer(yes)
+            if yes is None:
+                return self.revise(text)
+            return self.answer_offer(yes)
         if phase == "consent":
             yes = self.yes_no(text, self.flow.texts.consent_labels, self.flow.texts.consent_say)
             return yes is not None and self.answer_consent(yes)
@@ -389,9 +396,40 @@ class Dialog(Runner):
         self.proceed()
         return True
 
+    def revise(self, text: str) -> bool:
+        """An earlier answer changed after the outcome ("やっぱり違う、チャージしてた"):
+        the walk again from there, to the outcome the new answer leads to."""
+        changed = {k: v for k, v in self.understand(text).items()
+                   if k in self.dlg["slots"] and self.dlg["slots"][k] != v}
+        trail = self.dlg["trail"]
+        if not changed and trail and phrases.contains(text, _CHANGE_MARKS):
+            last = self.flow.steps[trail[-1]]
+            value = self.choose(last, text)
+            if value is not None and value != self.dlg["slots"].get(last.slot):
+                changed[last.slot] = value
+        if not changed:
+            return False
+        self.dlg["slots"].update(changed)
+        self.dlg.pop("outcome", None)
+        self.dlg["phase"] = "ask"
+        self.proceed()
+        return True
+
     def text_in_confirm(self, text: str) -> bool:
         item = self.item_named(text)
         if item is not None:
+            definition = self.flow.items[item]
+            if definition.parser in _EXTRACTABLE:  # "電話番号を間違えました。正しくは090-…"
+                try:
+                    parsed = _parse_framed(PARSERS[definition.parser], text)
+                except slots.SlotError:
+                    parsed = None
+                if parsed is not None:
+                    value = (parsed.value.isoformat() if isinstance(parsed.value, date)
+                             else parsed.value)
+                    self.dlg["values"][item] = {"value": value, "display": parsed.display}
+                    self.confirm()
+                    return True
             self.collect(item, fixing=True)
             return True
         texts = self.flow.texts
