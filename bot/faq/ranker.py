@@ -151,6 +151,24 @@ def semantic_available() -> bool:
     return True
 
 
+_QUERY_MEMO_MAX = 2048  # distinct recent questions kept (384 floats each: about 3 MB)
+_query_memo: dict[str, np.ndarray] = {}
+_query_memo_lock = threading.Lock()
+
+
+def _query_vector(model: Any, text: str) -> np.ndarray:
+    """The query embedding, remembered for recent texts: menu buttons and common questions
+    ("申請の期限は？") come again and again, and one embedding is most of a query's cost."""
+    vec = _query_memo.get(text)
+    if vec is None:
+        vec = np.asarray(model.query(text), dtype=np.float32)
+        with _query_memo_lock:
+            if len(_query_memo) >= _QUERY_MEMO_MAX:
+                _query_memo.pop(next(iter(_query_memo)))  # the oldest first
+            _query_memo[text] = vec
+    return vec
+
+
 def _get_model() -> Any:
     global _model
     with _model_lock:
@@ -329,7 +347,7 @@ class Ranker:
         feats["fz"] = np.maximum.reduceat(per_key, self._starts)
         if self.semantic and self._e_q is not None and self._e_qa is not None:
             text = clean(query)[:QUERY_MAX_CHARS]
-            qv = np.asarray(self._model.query(text or " "), dtype=np.float32)
+            qv = _query_vector(self._model, text or " ")
             feats["e_q"] = np.maximum.reduceat(self._e_q @ qv, self._starts)
             feats["e_qa"] = self._e_qa @ qv
         return feats
