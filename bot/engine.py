@@ -162,9 +162,8 @@ def _intent(knowledge: Knowledge, normalized: str) -> str | None:
             ):
                 return name
     if len(compact) <= _INSIDE_MAX:
-        for name in _INSIDE:
-            if any(len(p) >= 4 and phrases.contains(compact, [p]) for p in intents[name]):
-                return name
+        return phrases.best(compact, [(name, [p for p in intents[name] if len(p) >= 4])
+                                      for name in _INSIDE])
     return None
 
 
