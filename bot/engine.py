@@ -351,7 +351,7 @@ class _Router(_Turn):
     def wants_check(self, raw: str) -> bool:
         """"補償の対象になるか確認したい", "私は対象ですか": their own case, not the rules."""
         words = self.k.messages.check_words
-        return phrases.contains(raw, words.topic) and (
+        return phrases.contains(raw, words.opener) or phrases.contains(raw, words.topic) and (
             phrases.contains(raw, words.ask) or phrases.contains(raw, words.self))
 
     def command(self, intent: str | None, runner: Dialog | None, raw: str) -> bool:

@@ -50,6 +50,9 @@ PARSERS: dict[str, Callable[[str], slots.Parsed]] = {
 MAX_MISSES = 3
 # Items whose value can be picked out of a sentence that also names the item.
 _EXTRACTABLE = frozenset({"phone", "email", "inquiry_number", "date", "prefecture", "contact"})
+# Words that make "I don't remember" the answer even when other words of a choice are there.
+_HEDGES = ["どっち", "どちら", "かどうか", "かな", "か覚え", "かわから", "たっけ", "だっけ",
+           "か忘れ", "かはっきり"]
 # Words that say an earlier answer was wrong.
 _CHANGE_MARKS = ["やっぱり", "違った", "間違え", "訂正", "じゃなくて", "ではなくて", "思い出した",
                  "さっきのは", "本当は", "正しくは"]
@@ -216,6 +219,10 @@ class Runner:
         norm = phrases.plain(text)
         if not norm:
             return None
+        unsure = next((c for c in step.choices if c.value == "unsure"), None)
+        if unsure is not None and phrases.contains(text, _HEDGES) and phrases.contains(
+                text, unsure.say):  # "24日か26日か、どっちだったかな。覚えてない"
+            return unsure.value
         if step.date_is is not None:
             value = self.date_choice(step, text)
             if value is not None:

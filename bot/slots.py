@@ -843,6 +843,8 @@ def parse_yes_no(text: str) -> bool | None:
     key = norm.replace(" ", "").rstrip("ー")
     if not key:
         return None
+    if key in ("え", "えっ", "あ"):
+        return None  # 「え？」 is surprise, not ええ
     for candidate in _yn_candidates(key):
         if candidate in _YES_KEYS:
             return True

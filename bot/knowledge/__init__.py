@@ -73,6 +73,7 @@ class CheckWords(_Strict):
     ask: list[str] = []  # 確認, 調べ, 知りたい ... (with a topic word)
     self: list[str] = []  # 私, 自分 ... (with a topic word)
     own_case: list[str] = []  # asked with a situation: 補償ってある, どうすれば ...
+    opener: list[str] = []  # alone enough: "クーポンの件なんですが"
 
 
 class Messages(_Strict):
