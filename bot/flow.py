@@ -196,22 +196,28 @@ class Runner:
         return not isinstance(moment, Moment) or self.now <= moment.at
 
     # ---- understanding free text
-    def understand(self, text: str, min_groups: int = 1) -> dict[str, str]:
+    def understand(self, text: str) -> dict[str, str]:
         """Slots that a sentence fills: the flow's rules, and dates tied to a step by a cue."""
+        return self.read(text)[0]
+
+    def read(self, text: str) -> tuple[dict[str, str], set[str]]:
+        """`understand`, and the slots read by a rule of several parts ("二重" and
+        "引き落とされた"), which outweigh a one-word choice of the step asked."""
         found: dict[str, str] = {}
+        strong: set[str] = set()
         for rule in self.flow.understand:
-            if len(rule.all) >= min_groups and all(
-                    phrases.contains(text, group) for group in rule.all):
+            if all(phrases.contains(text, group) for group in rule.all):
                 for slot, value in rule.sets.items():
-                    found.setdefault(slot, value)
+                    if slot not in found:
+                        found[slot] = value
+                        if len(rule.all) > 1:
+                            strong.add(slot)
         for step in self.flow.steps.values():
-            if min_groups > 1:
-                break
             if step.date_is is not None and step.date_cues and step.slot not in found:
                 value = self.date_choice(step, text, cued=True)
                 if value is not None:
                     found[step.slot] = value
-        return found
+        return found, strong
 
     def choose(self, step: StepDef, text: str) -> str | None:
         """The choice a typed answer means: a label or phrase, a date, an amount, yes/no,
@@ -260,9 +266,10 @@ class Runner:
         assert step.date_is is not None
         value = self.facts.lookup(step.date_is)
         target = (value.at if isinstance(value, Deadline) else value).at.date()
+        text = slots.kana_date_units(text)  # 2がつ24にち: positions below are in this text
         for candidate, start, end in _date_candidates(text):
             if cued:
-                if (start, end) == (0, len(text)):
+                if start < 0:
                     continue  # the whole text is no date next to a cue
                 near = normalize(text[max(0, start - 8):end + 8])
                 if not any(normalize(c) in near for c in step.date_cues):
@@ -292,10 +299,10 @@ _DATE_BITS = re.compile(
 
 
 def _date_candidates(text: str) -> list[tuple[str, int, int]]:
-    """Every date-looking piece of the text ("2月24日までのクーポン"), then the whole text."""
-    text = slots.kana_date_units(text)
+    """Every date-looking piece of the text ("2月24日までのクーポン") with where it stands,
+    then the whole text (start and end -1: it stands nowhere in particular)."""
     pieces = [(m.group(0), m.start(), m.end()) for m in _DATE_BITS.finditer(text)]
-    return [*pieces, (text, 0, len(text))] if pieces else [(text, 0, len(text))]
+    return [*pieces, (text, -1, -1)]
 
 
 _AMOUNT = re.compile(r"([0-9][0-9,]*)円")
@@ -384,14 +391,14 @@ class Dialog(Runner):
 
     def text_in_ask(self, text: str) -> bool:
         step = self.current_step()
-        learned = {k: v for k, v in self.understand(text).items()
-                   if k not in self.dlg["slots"]}
+        found, strong = self.read(text)
+        learned = {k: v for k, v in found.items() if k not in self.dlg["slots"]}
         if step is not None:
             slot = self.flow.steps[step].slot
             choice = self.choose(self.flow.steps[step], text)
             # The answer to the question asked weighs most, unless a rule of several parts
-            # ("二重" and "引き落とされた") read the same slot from the whole sentence.
-            if choice is not None and slot not in self.understand(text, min_groups=2):
+            # read the same slot from the whole sentence.
+            if choice is not None and slot not in strong:
                 learned[slot] = choice
         if not learned:
             return False
@@ -432,9 +439,7 @@ class Dialog(Runner):
                 except slots.SlotError:
                     parsed = None
                 if parsed is not None:
-                    value = (parsed.value.isoformat() if isinstance(parsed.value, date)
-                             else parsed.value)
-                    self.dlg["values"][item] = {"value": value, "display": parsed.display}
+                    self.store(item, parsed)
                     self.confirm()
                     return True
             self.collect(item, fixing=True)
@@ -522,14 +527,18 @@ class Dialog(Runner):
             else:
                 self.text(retry)
             return
-        value = parsed.value.isoformat() if isinstance(parsed.value, date) else parsed.value
-        self.dlg.setdefault("values", {})[item] = {"value": value, "display": parsed.display}
+        self.store(item, parsed)
         self.dlg.get("misses", {}).pop(item, None)
         missing = [i for i in self.intake_items() if i not in self.dlg["values"]]
         if self.dlg.get("fixing") or not missing:
             self.confirm()
         else:
             self.collect(missing[0])
+
+    def store(self, item: str, parsed: slots.Parsed) -> None:
+        """Keep an item's value (dates as ISO text) and how it is read back."""
+        value = parsed.value.isoformat() if isinstance(parsed.value, date) else parsed.value
+        self.dlg.setdefault("values", {})[item] = {"value": value, "display": parsed.display}
 
     def confirm(self) -> None:
         self.dlg.update(phase="confirm", fixing=False)

@@ -248,8 +248,6 @@ class LineEvents:
 
     def _step(self, session: Session, user: str, inp: Input,
               prepared: Prepared | None = None) -> list[dict[str, Any]]:
-        if prepared is None:
-            return list(self.bot.step_in(session, CHANNEL, user, inp).messages)
         return list(self.bot.step_in(session, CHANNEL, user, inp, prepared=prepared).messages)
 
     def _source(self, session: Session, source_id: str, kind: str, now: datetime,
