@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from bot import metrics
 from bot.channels import line
 from bot.channels.line_events import LineEvents
+from bot.channels.line_inbox import Inbox
 from bot.config import Settings, load_settings
 from bot.outbox import DeliveryConfig, LineApi, Sender, outbox_depth
 from bot.service import Bot
@@ -57,7 +58,8 @@ def _line_channel(bot: Bot, settings: Settings, delivery: DeliveryConfig
     if delivery.in_app:
         sender.start()
     events = LineEvents(bot, delivery, show_loading=api.show_loading)
-    return line.LineChannel(SignatureValidator(secret), events, sender, api)
+    inbox = Inbox(events, sender, delivery).start()  # answering events is the app's own job
+    return line.LineChannel(SignatureValidator(secret), events, inbox, sender, api)
 
 
 def _register_ops(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""The LINE webhook: verify the signature, parse, hand each event over, then send."""
+"""The LINE webhook: verify the signature, parse, store the events, answer 200; the inbox
+answers the events right after (bot/channels/line_inbox.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from linebot.v3.webhook import SignatureValidator
 
 from bot.channels.line_events import LineEvents, Retryable
+from bot.channels.line_inbox import Inbox
 from bot.outbox import LineApi, Sender
 
 log = logging.getLogger(__name__)
@@ -22,10 +24,12 @@ EXTENSION = "claimbot.line"
 
 @dataclass
 class LineChannel:
-    """What the webhook needs: the signature check, the event taker and the sender."""
+    """What the webhook needs: the signature check, the events' store, the inbox that
+    answers them and the sender that delivers the answers."""
 
     validator: SignatureValidator
     events: LineEvents
+    inbox: Inbox
     sender: Sender
     api: LineApi
 
@@ -39,16 +43,20 @@ class LineChannel:
             return False
 
     def take_all(self, events: list[Any]) -> bool:
-        """Take every event (in order) and start sending; False if some must come again."""
-        complete = True
-        for raw in events:
-            try:
-                ids = self.events.take(raw)
-            except Retryable:
-                complete = False
-                continue
-            self.sender.kick(ids)
-        return complete
+        """Store the request's events and have them answered; False if LINE must send the
+        request again (nothing was stored)."""
+        try:
+            keys = self.events.accept(events)
+        except Retryable:
+            return False
+        self.inbox.kick(keys)
+        return True
+
+    def stop(self) -> None:
+        """Stop answering and sending (what is stored stays for the next start)."""
+        self.inbox.stop()
+        self.sender.stop()
+        self.api.close()
 
 
 def _events(body: bytes) -> list[Any] | None:
@@ -74,6 +82,6 @@ def callback() -> ResponseReturnValue:
     if events is None:
         return jsonify(error="body is not a webhook payload"), 400
     if not channel.take_all(events):
-        # Some events could not be stored: LINE redelivers, and what was taken is deduped.
+        # The events could not be stored: LINE redelivers the request.
         return jsonify(error="try again"), 503
     return jsonify({}), 200

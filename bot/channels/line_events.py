@@ -47,8 +47,21 @@ MEDIA = {"image", "video", "audio", "file", "location", "sticker"}
 DB_RETRIES = 3  # a deadlock or a lock timeout is tried again before the event is given up
 
 
+QUEUED = "queued"  # stored by the webhook, not handled yet
+
+
 class Retryable(Exception):
-    """The database did not take the event: LINE should send it again (503)."""
+    """The database did not take the event: LINE should send it again (503), or, for a
+    stored event, it waits to be tried again."""
+
+
+def queue_key(chat_id: str | None) -> str:
+    """The queue an event waits in: its chat (user, group or room); "" for none."""
+    return chat_id or ""
+
+
+def _of_queue(key: str) -> Any:
+    return LineEvent.source_id == key if key else LineEvent.source_id.is_(None)
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,14 @@ def _follow_input(has_history: bool) -> Input:
 
 
 class LineEvents:
-    """Takes webhook events into the database; returns the outbox rows to send."""
+    """Takes webhook events into the database, then handles them one by one, in order.
+
+    The webhook only `accept`s: the request's new events are stored in one transaction
+    (outcome "queued", the event encrypted) and LINE gets its 200 at once, as LINE asks of a
+    webhook. `handle` then answers each event in its own transaction: the outcome, the
+    conversation's new state and the outbox rows commit together, and the stored event is
+    emptied. One person's events are handled oldest first (see `next_queued`).
+    """
 
     def __init__(self, bot: Bot, config: DeliveryConfig,
                  show_loading: Callable[[str], None] | None = None) -> None:
@@ -133,31 +153,101 @@ class LineEvents:
         self.config = config
         self.show_loading = show_loading
 
-    def take(self, raw: Any) -> list[int]:
-        """Handle one event in its own transaction; the ids of the outbox rows it wrote.
+    # -- the webhook's part ------------------------------------------------------------------
+    def accept(self, raws: list[Any]) -> list[str]:
+        """Store the new events of one request; the queues (chat ids) that got one.
 
-        Raises Retryable when the database keeps refusing; other errors are contained: the
-        person gets an apology and the event is recorded as failed.
+        Raises Retryable when the database keeps refusing: the webhook answers 503 and LINE
+        sends the request again (the events already stored are then duplicates).
         """
-        event = read_event(raw)
-        if event is None:
-            metrics.EVENTS.labels(type="invalid", outcome="ignored").inc()
+        events = []
+        for raw in raws:
+            event = read_event(raw)
+            if event is None:
+                metrics.EVENTS.labels(type="invalid", outcome="ignored").inc()
+            else:
+                events.append((raw, event))
+        if not events:
             return []
         for attempt in range(DB_RETRIES):
             try:
+                return self._store(events)
+            except DBAPIError as exc:
+                if attempt == DB_RETRIES - 1 or not _transient(exc):
+                    log.error("webhook events not stored: %s", type(exc).__name__)
+                    raise Retryable from None
+        return []  # pragma: no cover - the loop returns or raises
+
+    def _store(self, events: list[tuple[Any, Incoming]]) -> list[str]:
+        now = utcnow()
+        keys: dict[str, None] = {}
+        duplicates: list[str] = []
+        with self.bot.sessions.begin() as session:
+            for raw, event in events:
+                if self._claim(session, event, now, outcome=QUEUED, payload=raw):
+                    keys[queue_key(event.chat_id)] = None
+                else:
+                    duplicates.append(event.type)
+        for kind in duplicates:
+            metrics.EVENTS.labels(type=kind, outcome="duplicate").inc()
+        return list(keys)
+
+    # -- handling, after the 200 -------------------------------------------------------------
+    def next_queued(self, key: str) -> tuple[int, Incoming] | None:
+        """The oldest event of one chat still waiting, if any.
+
+        Whoever handles a chat's events always takes its oldest waiting one, and takes it
+        only while it is still waiting (`_once`), so a chat's events are answered in the
+        order they came, one at a time, whichever worker or host holds them.
+        """
+        with self.bot.read_sessions() as session:
+            row = session.execute(
+                select(LineEvent.id, LineEvent.payload)
+                .where(LineEvent.outcome == QUEUED, _of_queue(key))
+                .order_by(LineEvent.id).limit(1)).first()
+        if row is None:
+            return None
+        event = read_event(row.payload)
+        if event is None:  # cannot happen for a stored event; never block the queue on it
+            with self.bot.sessions.begin() as session:
+                session.execute(LineEvent.__table__.update().where(
+                    LineEvent.id == row.id).values(outcome="ignored", payload=None))
+            return self.next_queued(key)
+        return row.id, event
+
+    def waiting(self, older_than: float) -> list[str]:
+        """Queues with an event waiting longer than `older_than` seconds (a worker died)."""
+        since = utcnow() - timedelta(seconds=older_than)
+        with self.bot.read_sessions() as session:
+            rows = session.execute(
+                select(LineEvent.source_id).where(LineEvent.outcome == QUEUED,
+                                                  LineEvent.received_at < since)
+                .group_by(LineEvent.source_id).limit(1000))
+            return [queue_key(r.source_id) for r in rows]
+
+    def handle(self, row_id: int, event: Incoming) -> list[int]:
+        """Answer one stored event in its own transaction; the ids of the outbox rows written.
+
+        A database that keeps refusing leaves the event waiting (it is tried again later);
+        other errors are contained: the person gets an apology and the event is recorded as
+        failed.
+        """
+        for attempt in range(DB_RETRIES):
+            try:
                 with self._loading(event):
-                    return self._once(event, self._prepare(event))
+                    return self._once(row_id, event, self._prepare(event))
             except DBAPIError as exc:
                 if not _transient(exc):
                     _log_failure(event, exc)
-                    return self._apologise(event)
+                    return self._apologise(row_id, event)
                 if attempt == DB_RETRIES - 1:
                     metrics.EVENTS.labels(type=event.type, outcome="retry").inc()
-                    log.error("event %s not taken: %s", event.event_id, type(exc).__name__)
+                    log.error("event %s not handled yet: %s", event.event_id,
+                              type(exc).__name__)
                     raise Retryable from None
             except Exception as exc:  # noqa: BLE001 - a bug in one event must not hurt others
                 _log_failure(event, exc)
-                return self._apologise(event)
+                return self._apologise(row_id, event)
         return []  # pragma: no cover - the loop returns or raises
 
     # -- the transaction -------------------------------------------------------------------
@@ -173,15 +263,14 @@ class LineEvents:
             return None
         return self.bot.prepare(CHANNEL, event.user_id, inp)
 
-    def _once(self, event: Incoming, prepared: Prepared | None = None) -> list[int]:
+    def _once(self, row_id: int, event: Incoming, prepared: Prepared | None = None
+              ) -> list[int]:
         now = utcnow()
         with self.bot.sessions.begin() as session:
-            if not self._claim(session, event, now):
-                metrics.EVENTS.labels(type=event.type, outcome="duplicate").inc()
-                return []
+            if not self._take(session, row_id):
+                return []  # another worker took it first
             outcome, messages = self._dispatch(session, event, now, prepared)
-            session.execute(LineEvent.__table__.update()
-                            .where(LineEvent.webhook_event_id == event.event_id)
+            session.execute(LineEvent.__table__.update().where(LineEvent.id == row_id)
                             .values(outcome=outcome))
             rows = self._owe(session, event, messages, now)
             ids = [row.id for row in rows]
@@ -189,14 +278,24 @@ class LineEvents:
         metrics.REPLIES.inc(len(ids))
         return ids
 
+    @staticmethod
+    def _take(session: Session, row_id: int, outcome: str = "taking") -> bool:
+        """Take a waiting event in this transaction (its row stays locked until commit) and
+        forget what it said; False if it was handled already."""
+        stmt = (LineEvent.__table__.update()
+                .where(LineEvent.id == row_id, LineEvent.outcome == QUEUED)
+                .values(outcome=outcome, payload=None).returning(LineEvent.id))
+        return session.execute(stmt).first() is not None
+
     def _claim(self, session: Session, event: Incoming, now: datetime,
-               outcome: str = "taking") -> bool:
+               outcome: str = "taking", payload: Any = None) -> bool:
         """Record the event; False if it was recorded before (a redelivery or a twin)."""
         message_id = event.unsent_id if event.type == "unsend" else event.message_id
         stmt = _insert(session)(LineEvent).values(
             webhook_event_id=event.event_id, event_type=event.type[:40],
             source_id=event.chat_id, message_id=message_id, outcome=outcome, unsent=False,
-            received_at=now).on_conflict_do_nothing(index_elements=["webhook_event_id"])
+            received_at=now, payload=payload).on_conflict_do_nothing(
+                index_elements=["webhook_event_id"])
         # RETURNING, not rowcount: the ORM does not report rowcount for every driver.
         return session.execute(stmt.returning(LineEvent.id)).first() is not None
 
@@ -301,7 +400,7 @@ class LineEvents:
         return "unsent", []
 
     # -- when things go wrong --------------------------------------------------------------
-    def _apologise(self, event: Incoming) -> list[int]:
+    def _apologise(self, row_id: int, event: Incoming) -> list[int]:
         """Record the event as failed and tell the person (in a fresh transaction)."""
         now = utcnow()
         messages: list[dict[str, Any]] = []
@@ -311,10 +410,8 @@ class LineEvents:
                 {"label": self.bot.messages.labels.call, "uri": hotline.tel_uri}]}]
         try:
             with self.bot.sessions.begin() as session:
-                if not self._claim(session, event, now, outcome="failed"):
-                    session.execute(LineEvent.__table__.update()
-                                    .where(LineEvent.webhook_event_id == event.event_id)
-                                    .values(outcome="failed"))
+                if not self._take(session, row_id, outcome="failed"):
+                    return []  # handled after all (by another worker)
                 ids = [row.id for row in self._owe(session, event, messages, now)]
         except Exception as exc:  # noqa: BLE001
             log.error("event %s: could not record the failure: %s", event.event_id,

@@ -8,13 +8,20 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.crypto import EncryptedJSON
 from bot.store.models import Base, utcnow
 
 
 class LineEvent(Base):
-    """A webhook event already taken in: the unique id makes every event count once."""
+    """A webhook event taken in: the unique id makes every event count once.
+
+    The webhook stores the event (outcome "queued", the event itself encrypted in `payload`)
+    and answers 200; it is then handled in order with the person's other events, and
+    `payload` is emptied in the transaction that records the outcome.
+    """
 
     __tablename__ = "line_events"
+    __table_args__ = (Index("ix_line_events_queue", "outcome", "source_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -26,6 +33,7 @@ class LineEvent(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="done")
     unsent: Mapped[bool] = mapped_column(default=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[Any | None] = mapped_column(EncryptedJSON, nullable=True)
 
 
 class LineSource(Base):

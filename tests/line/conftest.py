@@ -173,8 +173,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Any]:
     yield app
     channel = app.extensions.get("claimbot.line")
     if channel is not None:
-        channel.sender.stop()
-        channel.api.close()
+        channel.stop()
     app.extensions["claimbot.bot"].close()
 
 

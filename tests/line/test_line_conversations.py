@@ -92,6 +92,5 @@ def test_held_out_conversations_reach_the_same_outcomes_on_line(
     finally:
         channel = app.extensions.get("claimbot.line")
         if channel is not None:
-            channel.sender.stop()
-            channel.api.close()
+            channel.stop()
         app.extensions["claimbot.bot"].close()

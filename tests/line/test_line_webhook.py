@@ -14,7 +14,13 @@ from bot.channels.line_events import GROUP_NOTICE, NOT_TEXT, TROUBLE
 from bot.store.delivery import DeliveryAttempt, LineSource, OutboxMessage
 
 
+def _settle(app):
+    """Wait until the inbox has answered every stored event (the webhook answers before)."""
+    assert app.extensions["claimbot.line"].inbox.wait_idle(20)
+
+
 def _rows(app, model):
+    _settle(app)
     with app.extensions["claimbot.bot"].sessions() as session:
         return list(session.scalars(select(model)))
 
@@ -134,6 +140,7 @@ def test_unsend_drops_the_held_question(line, app):
     user.wait(1)
     unsend = event("unsend", user.id, reply=False, unsend={"messageId": ev["message"]["id"]})
     assert line.post([unsend]).status == 200
+    _settle(app)
     with app.extensions["claimbot.bot"].sessions() as session:
         from bot.store.models import Conversation
         conv = session.scalar(select(Conversation).where(Conversation.user_key == user.id))
