@@ -77,6 +77,7 @@ class Texts(_Strict):
     cancelled: str
     already_filed: str
     resume: str
+    same_answer: str  # an answer given again after the outcome, to a question already settled
     offer_labels: list[Label] = Field(min_length=2, max_length=2)
     no_offer: str
     # Words people answer with, besides the labels and yes/no, per answer.

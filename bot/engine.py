@@ -312,6 +312,8 @@ class _Router(_Turn):
             if runner.revise(raw):
                 self._finish(runner)
                 return
+        if self.restated(raw):
+            return
         if intent in ("thanks", "greeting"):
             template = self.texts.welcome if self.first_contact else getattr(self.texts, intent)
             self.out.messages.append(self.menu(template))
@@ -395,6 +397,20 @@ class _Router(_Turn):
             self.out.messages.append(self.menu(self.texts.menu))
         else:
             return False
+        return True
+
+    def restated(self, raw: str) -> bool:
+        """An answer repeated after the outcome (to a question its first sentence settled):
+        say it is taken into account, rather than read it as a new question."""
+        dlg = self.state.get("dlg")
+        if not (dlg and dlg.get("phase") == "done" and dlg.get("outcome")
+                and not dlg.get("closed")):
+            return False
+        if not self._runner(dlg).restates(raw):
+            return False
+        self.out.messages.append(text_message(
+            self.say(self.k.flow.texts.same_answer),
+            [self.call_button(), {"label": self.k.messages.labels.other, "text": "メニュー"}]))
         return True
 
     def reopenable(self) -> bool:

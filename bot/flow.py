@@ -54,6 +54,7 @@ _EXTRACTABLE = frozenset({"phone", "email", "inquiry_number", "date", "prefectur
 _HEDGES = ["どっち", "どちら", "かどうか", "かな", "か覚え", "かわから", "たっけ", "だっけ",
            "か忘れ", "かはっきり"]
 # Words that say an earlier answer was wrong.
+_RESTATE_MAX = 20  # a repeated answer is short; a longer text is read as a new question
 _CHANGE_MARKS = ["やっぱり", "違った", "間違え", "訂正", "じゃなくて", "ではなくて", "思い出した",
                  "さっきのは", "本当は", "正しくは"]
 _QUESTION = re.compile(
@@ -428,6 +429,23 @@ class Dialog(Runner):
         self.dlg["phase"] = "ask"
         self.proceed()
         return True
+
+    def restates(self, text: str) -> bool:
+        """Whether text after the outcome only repeats an answer already given (「それ以外です」
+        to a question a first sentence settled): no question, and a choice of a step that is
+        the value already known."""
+        if self.looks_like_question(text) or len(phrases.plain(text)) > _RESTATE_MAX:
+            return False
+        known = self.dlg["slots"]
+        for step in self.flow.steps.values():
+            if step.slot not in known:
+                continue
+            # A bare はい/いいえ is no restatement: the labels of yes/no choices are left out.
+            said = phrases.best(text, [(c.value, [*([] if c.means else [self.say(c.label)]),
+                                                  *c.say]) for c in step.choices])
+            if said is not None and said == known.get(step.slot):
+                return True
+        return False
 
     def text_in_confirm(self, text: str) -> bool:
         item = self.item_named(text)

@@ -38,8 +38,9 @@ _COUNTERS = (
     "件", "枚", "歳", "才", "週", "番", "号", "名", "人", "点", "個", "泊", "通", "本", "度",
 )
 _NUM_RUN_RE = re.compile(
-    "(?P<era>令和|平成|昭和|第)?(?P<num>[" + _KANJI_NUM_CHARS + "]+|元)(?P<unit>"
-    + "|".join(_COUNTERS) + ")"
+    # digits may lead or follow a kanji unit (2千円, 1万5000円), but a kanji numeral is needed
+    "(?P<era>令和|平成|昭和|第)?(?P<num>(?<![0-9])(?=[0-9]*[" + _KANJI_NUM_CHARS + "])[0-9"
+    + _KANJI_NUM_CHARS + "]+|元)(?P<unit>" + "|".join(_COUNTERS) + ")"
 )
 _ALLOWED_BEFORE = frozenset("年月日第和成")
 
@@ -87,8 +88,13 @@ def _parse_kanji_number(num: str) -> int | None:
     total = 0
     section = 0
     digit: int | None = None
+    prev = ""
     for ch in num:
-        if ch in _KANJI_DIGITS:
+        if ch.isascii() and ch.isdigit():  # 2千, 1万5000: a written number before a unit
+            if digit is not None and not (prev.isascii() and prev.isdigit()):
+                return None
+            digit = (digit or 0) * 10 + int(ch)
+        elif ch in _KANJI_DIGITS:
             if digit is not None:
                 return None
             digit = _KANJI_DIGITS[ch]
@@ -101,6 +107,7 @@ def _parse_kanji_number(num: str) -> int | None:
             section, digit = 0, None
         else:
             return None
+        prev = ch
     return total + section + (digit or 0)
 
 

@@ -72,6 +72,18 @@ def test_another_expiry_is_explained_not_refused(talk: Talk) -> None:
     assert "対象外" not in text
 
 
+def test_an_answer_repeated_after_the_outcome_is_taken_as_said(talk: Talk) -> None:
+    # The first sentence settled "what happened"; the person still answers it later.
+    talk.say("クーポンで払おうとしたらエラーになった。引き落としはされてないと思う")
+    assert "受け取りましたか" in talk.text()
+    talk.say("うん、紙のクーポン")
+    assert outcome(talk) == "other"
+    talk.say("それ以外です")
+    assert "上のとおり" in talk.text() and outcome(talk) == "other"
+    talk.say("はい")  # a bare yes is no repeated answer: yes to checking a case again
+    assert "受け取りましたか" in talk.text()
+
+
 def test_back_restart_and_cancel(talk: Talk) -> None:
     talk.say("補償の対象か確認する")
     talk.say("はい")

@@ -46,6 +46,11 @@ def test_digits_and_separators() -> None:
         ("千二百円", "1200円"),
         ("三万円", "30000円"),
         ("三ヶ月", "3ヶ月"),
+        # digits written with a kanji unit
+        ("2千円", "2000円"),
+        ("3千5百円", "3500円"),
+        ("1万5000円", "15000円"),
+        ("令和5年", "令和5年"),
         # words that merely contain a numeral stay words
         ("十分です", "十分です"),
         ("一人で一度", "一人で一度"),
