@@ -244,10 +244,21 @@ def delivered_app(fake: FakeLine, load: Load, db_url: str, timeout: float = 300)
                 conn.rollback()
                 return int(value or 0)
 
-            while owed_rows("pending") and time.perf_counter() - started < timeout:
+            def waiting_events() -> int:
+                stmt = text("SELECT count(*) FROM line_events WHERE source_id IN :users"
+                            " AND outcome IN ('queued', 'taking')").bindparams(
+                    bindparam("users", expanding=True))
+                value = conn.execute(stmt, {"users": users}).scalar()
+                conn.rollback()
+                return int(value or 0)
+
+            # The app answers after its 200: first every event is handled, then sent.
+            while ((waiting_events() or owed_rows("pending"))
+                   and time.perf_counter() - started < timeout):
                 time.sleep(0.1)
             drain = time.perf_counter() - started
             pending, failed, rows = owed_rows("pending"), owed_rows("failed"), owed_rows()
+            unhandled = waiting_events()
             events = conn.execute(
                 text("SELECT count(DISTINCT event_id) FROM outbox WHERE recipient IN :users")
                 .bindparams(bindparam("users", expanding=True)),
@@ -256,6 +267,8 @@ def delivered_app(fake: FakeLine, load: Load, db_url: str, timeout: float = 300)
         engine.dispose()
     if pending or failed:
         print(f"  outbox: {pending} rows still pending, {failed} failed")
+    if unhandled:
+        print(f"  inbox: {unhandled} events never handled")
     time.sleep(0.5)  # a send that was already on the wire when the row was marked sent
     replies, pushes = _seen(fake, load)
     # Every event must have written its reply; an event without one is a lost reply too.

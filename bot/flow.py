@@ -53,8 +53,8 @@ _EXTRACTABLE = frozenset({"phone", "email", "inquiry_number", "date", "prefectur
 # Words that make "I don't remember" the answer even when other words of a choice are there.
 _HEDGES = ["どっち", "どちら", "かどうか", "かな", "か覚え", "かわから", "たっけ", "だっけ",
            "か忘れ", "かはっきり"]
-# Words that say an earlier answer was wrong.
 _RESTATE_MAX = 20  # a repeated answer is short; a longer text is read as a new question
+# Words that say an earlier answer was wrong.
 _CHANGE_MARKS = ["やっぱり", "違った", "間違え", "訂正", "じゃなくて", "ではなくて", "思い出した",
                  "さっきのは", "本当は", "正しくは"]
 _QUESTION = re.compile(

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -267,25 +267,30 @@ class LineEvents:
               ) -> list[int]:
         now = utcnow()
         with self.bot.sessions.begin() as session:
-            if not self._take(session, row_id):
+            received = self._take(session, row_id)
+            if received is None:
                 return []  # another worker took it first
             outcome, messages = self._dispatch(session, event, now, prepared)
             session.execute(LineEvent.__table__.update().where(LineEvent.id == row_id)
                             .values(outcome=outcome))
-            rows = self._owe(session, event, messages, now)
+            rows = self._owe(session, event, messages, received)
             ids = [row.id for row in rows]
         metrics.EVENTS.labels(type=event.type, outcome=outcome).inc()
         metrics.REPLIES.inc(len(ids))
         return ids
 
     @staticmethod
-    def _take(session: Session, row_id: int, outcome: str = "taking") -> bool:
+    def _take(session: Session, row_id: int, outcome: str = "taking") -> datetime | None:
         """Take a waiting event in this transaction (its row stays locked until commit) and
-        forget what it said; False if it was handled already."""
+        forget what it said; when it was received, or None if it was handled already."""
         stmt = (LineEvent.__table__.update()
                 .where(LineEvent.id == row_id, LineEvent.outcome == QUEUED)
-                .values(outcome=outcome, payload=None).returning(LineEvent.id))
-        return session.execute(stmt).first() is not None
+                .values(outcome=outcome, payload=None).returning(LineEvent.received_at))
+        row = session.execute(stmt).first()
+        if row is None:
+            return None
+        received: datetime = row.received_at
+        return received if received.tzinfo else received.replace(tzinfo=UTC)
 
     def _claim(self, session: Session, event: Incoming, now: datetime,
                outcome: str = "taking", payload: Any = None) -> bool:
@@ -300,10 +305,13 @@ class LineEvents:
         return session.execute(stmt.returning(LineEvent.id)).first() is not None
 
     def _owe(self, session: Session, event: Incoming, messages: list[dict[str, Any]],
-             now: datetime) -> list[Any]:
+             received: datetime) -> list[Any]:
+        """Outbox rows for the answer; its reply token is trusted for the reply window from
+        when LINE delivered the event (later, the answer goes out as a push)."""
         if not messages or event.chat_id is None:
             return []
-        until = now + timedelta(seconds=self.config.reply_window) if event.reply_token else None
+        until = (received + timedelta(seconds=self.config.reply_window) if event.reply_token
+                 else None)
         return enqueue(session, event.chat_id, render(messages), event.reply_token,
                        event.event_id, until)
 
@@ -402,7 +410,6 @@ class LineEvents:
     # -- when things go wrong --------------------------------------------------------------
     def _apologise(self, row_id: int, event: Incoming) -> list[int]:
         """Record the event as failed and tell the person (in a fresh transaction)."""
-        now = utcnow()
         messages: list[dict[str, Any]] = []
         if event.kind == "user" and event.type in ("message", "postback", "follow"):
             hotline = self.bot.facts.hotline
@@ -410,9 +417,10 @@ class LineEvents:
                 {"label": self.bot.messages.labels.call, "uri": hotline.tel_uri}]}]
         try:
             with self.bot.sessions.begin() as session:
-                if not self._take(session, row_id, outcome="failed"):
+                received = self._take(session, row_id, outcome="failed")
+                if received is None:
                     return []  # handled after all (by another worker)
-                ids = [row.id for row in self._owe(session, event, messages, now)]
+                ids = [row.id for row in self._owe(session, event, messages, received)]
         except Exception as exc:  # noqa: BLE001
             log.error("event %s: could not record the failure: %s", event.event_id,
                       type(exc).__name__)
