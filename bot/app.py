@@ -58,7 +58,9 @@ def _line_channel(bot: Bot, settings: Settings, delivery: DeliveryConfig
     if delivery.in_app:
         sender.start()
     events = LineEvents(bot, delivery, show_loading=api.show_loading)
-    inbox = Inbox(events, sender, delivery).start()  # answering events is the app's own job
+    inbox = Inbox(events, sender, delivery)
+    if delivery.inbox_in_app:  # by default the app answers its events itself
+        inbox.start()
     return line.LineChannel(SignatureValidator(secret), events, inbox, sender, api)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from datetime import datetime
@@ -252,32 +253,51 @@ def faq_rank(faq_file: Path, queries: Path, top: int) -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Deliver the outbox (LINE replies and pushes) until stopped; for larger deployments
-    that run the web app with CLAIMBOT_SENDER=0."""
+@click.option("--answer/--no-answer", default=True, show_default=True,
+              help="Answer the LINE events the web processes stored.")
+def worker(answer: bool) -> None:
+    """Answer stored LINE events and deliver the outbox (replies, pushes) until stopped.
+
+    gunicorn.conf.py starts one beside the web workers (CLAIMBOT_ANSWERERS); larger
+    deployments run more on their own hosts. Without --answer it only delivers the outbox.
+    """
     import signal
+    import threading
 
     from bot.outbox import DeliveryConfig, LineApi, Sender
-    from bot.store.db import make_engine, session_factory, upgrade
 
     settings = _settings()
-    if not (settings.line_channel_access_token):
-        raise click.ClickException("LINE_CHANNEL_ACCESS_TOKEN is not set")
+    if not (settings.line_channel_access_token and settings.line_channel_secret):
+        raise click.ClickException("LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are not set")
     config = DeliveryConfig.from_env()
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    bot = _bot(settings)
     api = LineApi(settings.line_channel_access_token, settings.line_api_base_url,
                   config.api_timeout)
-    sender = Sender(session_factory(engine), api, config)
-    signal.signal(signal.SIGTERM, lambda *_: sender.stopping.set())
-    click.echo("delivering the outbox; Ctrl-C or SIGTERM stops", err=True)
+    sender = Sender(bot.sessions, api, config, bot.read_sessions)
+    sender.start()
+    inbox = None
+    if answer:
+        from bot.channels.line_events import LineEvents
+        from bot.channels.line_inbox import Inbox
+
+        events = LineEvents(bot, config, show_loading=api.show_loading)
+        inbox = Inbox(events, sender, config, poll_all=True).start()
+    click.echo(f"claimbot answerer ready (pid {os.getpid()}): "
+               f"{'answering stored events and ' if answer else ''}delivering the outbox; "
+               "Ctrl-C or SIGTERM stops", err=True)
     try:
-        sender.run_forever()
+        while not stopping.wait(1.0):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
+        if inbox is not None:
+            inbox.stop()
+        sender.stop()
         api.close()
-        engine.dispose()
+        bot.close()
 
 
 @main.command()

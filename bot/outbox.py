@@ -68,10 +68,14 @@ class DeliveryConfig:
     reply_window: float = 50.0  # CLAIMBOT_REPLY_WINDOW: seconds a reply token is trusted
     api_timeout: float = 10.0  # CLAIMBOT_API_TIMEOUT: seconds per LINE API call
     loading_after: float = 0.5  # CLAIMBOT_LOADING_AFTER: show the animation if still working
+    inbox_in_app: bool = True  # CLAIMBOT_INBOX=0: the app only stores; `claimbot worker` answers
     inbox_threads: int = 2  # CLAIMBOT_INBOX_THREADS: chats answered at once per process
     # CLAIMBOT_INBOX_ORPHAN_AFTER: seconds an event may wait before any process takes it up
     # (events of a worker that died after storing them; see bot/channels/line_inbox.py)
     inbox_orphan_after: float = 60.0
+    # CLAIMBOT_INBOX_POLL: seconds between looks for stored events in `claimbot worker`,
+    # which is not told of new events (the web processes store them)
+    inbox_poll: float = 0.05
 
     @property
     def lease(self) -> float:
@@ -93,9 +97,12 @@ class DeliveryConfig:
             reply_window=_seconds(env, "CLAIMBOT_REPLY_WINDOW", d.reply_window),
             api_timeout=_seconds(env, "CLAIMBOT_API_TIMEOUT", d.api_timeout),
             loading_after=_seconds(env, "CLAIMBOT_LOADING_AFTER", d.loading_after),
+            inbox_in_app=env.get("CLAIMBOT_INBOX", "1").strip().lower()
+            not in {"0", "false", "off"},
             inbox_threads=max(1, int(_seconds(env, "CLAIMBOT_INBOX_THREADS", d.inbox_threads))),
             inbox_orphan_after=_seconds(env, "CLAIMBOT_INBOX_ORPHAN_AFTER",
                                         d.inbox_orphan_after),
+            inbox_poll=_seconds(env, "CLAIMBOT_INBOX_POLL", d.inbox_poll),
         )
 
 

@@ -7,6 +7,7 @@ over the years; a strict model rejecting an old field layout would drop a person
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -119,6 +120,15 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+@functools.cache
+def _store_statement(dialect: str) -> Any:
+    """INSERT a webhook event unless its id is known; RETURNING tells which were new."""
+    table = LineEvent.__table__
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return stmt.on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(
+        table.c.id)
+
+
 def _input(event: Incoming) -> Input | None:
     """What a person's active text or postback says to the engine (None for other events)."""
     if event.mode == "standby" or event.kind != "user" or event.user_id is None:
@@ -179,12 +189,21 @@ class LineEvents:
         return []  # pragma: no cover - the loop returns or raises
 
     def _store(self, events: list[tuple[Any, Incoming]]) -> list[str]:
+        """One transaction for the request: each new event stored, waiting (Core, one
+        statement compiled once: this runs on every webhook call)."""
         now = utcnow()
         keys: dict[str, None] = {}
         duplicates: list[str] = []
-        with self.bot.sessions.begin() as session:
+        engine = self.bot.engine
+        stmt = _store_statement(engine.dialect.name)
+        with engine.begin() as conn:
             for raw, event in events:
-                if self._claim(session, event, now, outcome=QUEUED, payload=raw):
+                message_id = event.unsent_id if event.type == "unsend" else event.message_id
+                stored = conn.execute(stmt, {
+                    "webhook_event_id": event.event_id, "event_type": event.type[:40],
+                    "source_id": event.chat_id, "message_id": message_id, "outcome": QUEUED,
+                    "unsent": False, "received_at": now, "payload": raw}).first()
+                if stored is not None:
                     keys[queue_key(event.chat_id)] = None
                 else:
                     duplicates.append(event.type)
@@ -291,18 +310,6 @@ class LineEvents:
             return None
         received: datetime = row.received_at
         return received if received.tzinfo else received.replace(tzinfo=UTC)
-
-    def _claim(self, session: Session, event: Incoming, now: datetime,
-               outcome: str = "taking", payload: Any = None) -> bool:
-        """Record the event; False if it was recorded before (a redelivery or a twin)."""
-        message_id = event.unsent_id if event.type == "unsend" else event.message_id
-        stmt = _insert(session)(LineEvent).values(
-            webhook_event_id=event.event_id, event_type=event.type[:40],
-            source_id=event.chat_id, message_id=message_id, outcome=outcome, unsent=False,
-            received_at=now, payload=payload).on_conflict_do_nothing(
-                index_elements=["webhook_event_id"])
-        # RETURNING, not rowcount: the ORM does not report rowcount for every driver.
-        return session.execute(stmt.returning(LineEvent.id)).first() is not None
 
     def _owe(self, session: Session, event: Incoming, messages: list[dict[str, Any]],
              received: datetime) -> list[Any]:

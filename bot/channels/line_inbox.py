@@ -29,7 +29,7 @@ RETRY_AFTER = 2.0  # seconds before a chat whose database write failed is tried 
 # The webhook must answer LINE quickly however busy answering is: the threads that answer
 # events run at a lower CPU priority than the threads that take requests (Linux schedules
 # threads one by one), and hold the interpreter for shorter turns.
-NICE = 10
+NICE = 19
 SWITCH_INTERVAL = 0.001  # seconds (Python's default is 0.005)
 
 
@@ -42,8 +42,12 @@ def _lower_priority() -> None:
 class Inbox:
     """Answers the stored events of each chat in order, after the webhook's response."""
 
-    def __init__(self, events: LineEvents, sender: Sender, config: DeliveryConfig) -> None:
+    def __init__(self, events: LineEvents, sender: Sender, config: DeliveryConfig,
+                 poll_all: bool = False) -> None:
+        """`poll_all`: this process is not told of new events (`claimbot worker`); it looks
+        for every waiting event each `inbox_poll` seconds instead of orphans only."""
         self.events = events
+        self.poll_all = poll_all
         self.sender = sender
         self.config = config
         self.queue: queue.Queue[str | None] = queue.Queue()
@@ -78,6 +82,8 @@ class Inbox:
 
     def kick(self, keys: list[str]) -> None:
         """These chats have new events: answer them as soon as a thread is free."""
+        if not self.threads or self.stopping.is_set():
+            return  # not answering here (another process does): the events wait stored
         for key in keys:
             with self._lock:
                 if key in self._active:
@@ -138,14 +144,16 @@ class Inbox:
             self._later[key] = time.monotonic() + RETRY_AFTER
 
     def _poll_forever(self) -> None:
-        while not self.stopping.wait(self.config.poll * random.uniform(0.8, 1.2)):
+        every = self.config.inbox_poll if self.poll_all else self.config.poll
+        older_than = 0.0 if self.poll_all else self.config.inbox_orphan_after
+        while not self.stopping.wait(every * random.uniform(0.8, 1.2)):
             now = time.monotonic()
             with self._lock:
                 due = [k for k, at in self._later.items() if at <= now]
                 for k in due:
                     del self._later[k]
             try:
-                due += self.events.waiting(self.config.inbox_orphan_after)
+                due += self.events.waiting(older_than)
             except Exception as exc:  # noqa: BLE001 - the database may be away for a while
                 log.warning("inbox poll failed: %s", type(exc).__name__)
             self.kick(list(dict.fromkeys(due)))

@@ -132,7 +132,7 @@ def make_engine(url: str) -> Engine:
     # the sender's). A connection lost to a database restart fails once; SQLAlchemy then
     # drops the whole pool, the webhook retries the event (line_events.DB_RETRIES) and the
     # sender's poll tries the row again. Recycling keeps idle connections from going stale.
-    return create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800,
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
                          hide_parameters=True)
 
 

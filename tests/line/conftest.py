@@ -252,8 +252,10 @@ def start_gunicorn(db_url: str, fake_url: str, workdir: Path, workers: int = 2,
         if process.poll() is not None:
             raise AssertionError("gunicorn exited:\n" + server.log_text())
         try:
+            ours = app.startswith("bot.")
+            answerers = int(env.get("CLAIMBOT_ANSWERERS", "1")) if ours else 0
             if requests.get(server.url + "/healthz", timeout=1).status_code == 200 and \
-                    _workers_up(server, workers if app.startswith("bot.") else 0):
+                    _workers_up(server, workers if ours else 0, answerers):
                 return server
         except requests.RequestException:
             pass
@@ -262,10 +264,12 @@ def start_gunicorn(db_url: str, fake_url: str, workdir: Path, workers: int = 2,
     raise AssertionError("gunicorn did not start:\n" + server.log_text())
 
 
-def _workers_up(server: Server, workers: int) -> bool:
+def _workers_up(server: Server, workers: int, answerers: int = 0) -> bool:
+    """The web workers and the answerer processes have loaded the bot."""
     text = server.log_text()
     return text.count("Booting worker") >= workers and \
-        text.count("claimbot worker ready") >= workers
+        text.count("claimbot worker ready") >= workers and \
+        text.count("claimbot answerer ready") >= answerers
 
 
 def stop_gunicorn(server: Server) -> None:
