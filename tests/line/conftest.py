@@ -253,7 +253,8 @@ def start_gunicorn(db_url: str, fake_url: str, workdir: Path, workers: int = 2,
             raise AssertionError("gunicorn exited:\n" + server.log_text())
         try:
             ours = app.startswith("bot.")
-            answerers = int(env.get("CLAIMBOT_ANSWERERS", "1")) if ours else 0
+            line_set = env.get("LINE_CHANNEL_SECRET") and env.get("LINE_CHANNEL_ACCESS_TOKEN")
+            answerers = int(env.get("CLAIMBOT_ANSWERERS", "1")) if ours and line_set else 0
             if requests.get(server.url + "/healthz", timeout=1).status_code == 200 and \
                     _workers_up(server, workers if ours else 0, answerers):
                 return server
