@@ -509,7 +509,9 @@ class Dialog(Runner):
             return True
         self.dlg["phase"] = "consent"
         labels = self.flow.texts.consent_labels
-        self.text(self.say(self.flow.texts.consent, privacy_url=self.privacy_url),
+        # What this intake collects, named from its items (a case asks no name).
+        asked = "\n".join(f"・{self.flow.items[i].label}" for i in self.intake_items())
+        self.text(self.say(self.flow.texts.consent, privacy_url=self.privacy_url, items=asked),
                   [{"label": labels[0], "data": self.data("consent", "yes")},
                    {"label": labels[1], "data": self.data("consent", "no")}])
         return True
