@@ -93,6 +93,9 @@ class Flow(_Strict):
     start: str
     steps: dict[str, StepDef]
     understand: list[Rule] = []
+    # Whole answers that say yes or no to a question asked with a verb (「ある」「した」「ない」),
+    # for the choices marked `means`; read only as the whole answer, never inside a sentence.
+    bare_answers: dict[Literal["yes", "no"], list[str]] = {}
     outcomes: dict[str, OutcomeDef]
     intakes: dict[str, IntakeDef]
     texts: Texts
