@@ -332,6 +332,15 @@ class _Router(_Turn):
         if self.wants_check(raw):
             self.start_dialog(known)
             return
+        dlg = self.state.get("dlg")
+        told = bool(dlg and dlg.get("outcome") and not dlg.get("closed"))
+        if known and not ("happened" in known or "paper" in known) and not told and (
+                not probe.looks_like_question(raw)):
+            # Their situation told as a statement without the outage or the coupon named
+            # (「アプリを退会したので紙のクーポンだけ残っています」): the dialog, from there;
+            # after an outcome, such a sentence is about the case already told.
+            self.start_dialog(known)
+            return
         if "happened" in known or "paper" in known:
             # A situation told as a statement, or asked about as their own case ("…けど補償って
             # あるの？"), starts the dialog where it fits; a question about the rules for that
