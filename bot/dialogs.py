@@ -78,6 +78,7 @@ class Texts(_Strict):
     already_filed: str
     resume: str
     same_answer: str  # an answer given again after the outcome, to a question already settled
+    noted: str  # before the question asked again, when the answer was to another question
     offer_labels: list[Label] = Field(min_length=2, max_length=2)
     no_offer: str
     # Words people answer with, besides the labels and yes/no, per answer.

@@ -467,13 +467,20 @@ class Dialog(Runner):
         if not learned:
             learned = self.bare_date(text)
         if not learned:
+            if step is not None and any(self.dlg["slots"].get(k) == v for k, v in found.items()):
+                # An earlier answer said again (「期限は2月24日です」): taken, and the question
+                # asked now is asked again, not "not understood".
+                self.proceed(self.say(self.flow.texts.noted))
+                return True
             return False
         for slot, value in learned.items():
             self.dlg["slots"][slot] = value
             owner = next((n for n, s in self.flow.steps.items() if s.slot == slot), None)
             if owner is not None:
                 self.dlg["trail"].append(owner)
-        self.proceed()
+        asked_again = step is not None and self.current_step() == step
+        # The answer was to another question: say it is taken before asking this one again.
+        self.proceed(self.say(self.flow.texts.noted) if asked_again else "")
         return True
 
     def revise(self, text: str) -> bool:
