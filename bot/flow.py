@@ -222,10 +222,9 @@ class Runner:
         for rule in self.flow.understand:
             if all(phrases.contains(text, group) for group in rule.all):
                 for slot, value in rule.sets.items():
-                    if slot not in found:
-                        found[slot] = value
-                        if len(rule.all) > 1:
-                            strong.add(slot)
+                    found.setdefault(slot, value)
+                    if len(rule.all) > 1 and found[slot] == value:
+                        strong.add(slot)  # also when a one-word rule found it first
         for step in self.flow.steps.values():
             if step.date_is is not None and step.date_cues and step.slot not in found:
                 value = self.date_choice(step, text, cued=True)
