@@ -59,6 +59,9 @@ _EXTRACTABLE = frozenset({"phone", "email", "inquiry_number", "date", "prefectur
 # Words that make "I don't remember" the answer even when other words of a choice are there.
 _HEDGES = ["どっち", "どちら", "かどうか", "かな", "か覚え", "かわから", "たっけ", "だっけ",
            "か忘れ", "かはっきり", "のどれか", "のどちらか"]
+# Words that leave the question open whatever else is said (whether or not, which of them).
+_WHETHER = ["かどうか", "どっち", "どちら", "どうだった"]
+_ASKS_HOW = re.compile(r"ばいい|ばよい|たらいい|たらよい|べき|選べ|選ぶ|押せ|押す")  # どっちを押せばいい？
 _BARE_AROUND = re.compile(
     r"^(うーん|うん|ん|えーと|えっと|えと|あー|まあ|たぶん|多分|確か|たしか|一応)+"
     r"|(と思う|とおもう|はず|気がする)?(よね|けど|よ|ね|わ|な|ー)*$")
@@ -242,6 +245,9 @@ class Runner:
         if unsure is not None and phrases.contains(text, _HEDGES) and phrases.contains(
                 text, unsure.say):  # "24日か26日か、どっちだったかな。覚えてない"
             return unsure.value
+        if unsure is not None and phrases.contains(text, _WHETHER) and not _ASKS_HOW.search(
+                text):
+            return unsure.value  # 「残ってたかどうか」「どっちだったかな」: the question itself
         if step.date_is is not None:
             values = self.date_choices(step, text)
             if unsure is not None and len(set(values)) > 1 and phrases.contains(text, _HEDGES):
