@@ -61,7 +61,8 @@ _HEDGES = ["どっち", "どちら", "かどうか", "かな", "か覚え", "か
            "か忘れ", "かはっきり", "のどれか", "のどちらか"]
 # Words that leave the question open whatever else is said (whether or not, which of them).
 _WHETHER = ["かどうか", "どっち", "どちら", "どうだった"]
-_ASKS_HOW = re.compile(r"ばいい|ばよい|たらいい|たらよい|べき|選べ|選ぶ|押せ|押す")  # どっちを押せばいい？
+# ...unless they ask how to answer (「どっちを押せばいい？」).
+_ASKS_HOW = re.compile(r"ばいい|ばよい|たらいい|たらよい|べき|選べ|選ぶ|押せ|押す")
 _BARE_AROUND = re.compile(
     r"^(うーん|うん|ん|えーと|えっと|えと|あー|まあ|たぶん|多分|確か|たしか|一応)+"
     r"|(と思う|とおもう|はず|気がする)?(よね|けど|よ|ね|わ|な|ー)*$")
