@@ -78,6 +78,7 @@ class Texts(_Strict):
     already_filed: str
     resume: str
     same_answer: str  # an answer given again after the outcome, to a question already settled
+    noted: str  # before the question asked again, when the answer was to another question
     offer_labels: list[Label] = Field(min_length=2, max_length=2)
     no_offer: str
     # Words people answer with, besides the labels and yes/no, per answer.
@@ -93,6 +94,9 @@ class Flow(_Strict):
     start: str
     steps: dict[str, StepDef]
     understand: list[Rule] = []
+    # Whole answers that say yes or no to a question asked with a verb (「ある」「した」「ない」),
+    # for the choices marked `means`; read only as the whole answer, never inside a sentence.
+    bare_answers: dict[Literal["yes", "no"], list[str]] = {}
     outcomes: dict[str, OutcomeDef]
     intakes: dict[str, IntakeDef]
     texts: Texts

@@ -139,6 +139,20 @@ class _Turn:
         return text_message(text, buttons)
 
 
+# A mid-dialog question the FAQ only suggests an answer for is answered (under もしかして)
+# when the first entry is this likely and this far ahead of the second; else asked again.
+DETOUR_SUGGEST_MIN = 0.5
+DETOUR_SUGGEST_MARGIN = 0.1
+
+
+def _clear_suggestion(found: Match) -> bool:
+    if found.outcome != "suggest" or not found.ranking:
+        return False
+    top = found.ranking[0][1]
+    second = found.ranking[1][1] if len(found.ranking) > 1 else 0.0
+    return top >= DETOUR_SUGGEST_MIN and top - second >= DETOUR_SUGGEST_MARGIN
+
+
 def _meaningful(normalized: str) -> bool:
     """Whether any letter or digit is left (emoji and symbols alone are not a question)."""
     return any(unicodedata.category(ch)[0] in "LN" for ch in normalized)
@@ -332,6 +346,15 @@ class _Router(_Turn):
         if self.wants_check(raw):
             self.start_dialog(known)
             return
+        dlg = self.state.get("dlg")
+        told = bool(dlg and dlg.get("outcome") and not dlg.get("closed"))
+        if known and not ("happened" in known or "paper" in known) and not told and (
+                not probe.looks_like_question(raw)):
+            # Their situation told as a statement without the outage or the coupon named
+            # (「アプリを退会したので紙のクーポンだけ残っています」): the dialog, from there;
+            # after an outcome, such a sentence is about the case already told.
+            self.start_dialog(known)
+            return
         if "happened" in known or "paper" in known:
             # A situation told as a statement, or asked about as their own case ("…けど補償って
             # あるの？"), starts the dialog where it fits; a question about the rules for that
@@ -436,9 +459,19 @@ class _Router(_Turn):
         entry = self.k.entry(found.best) if found.best else None
         # An FAQ detour is for what reads as a question: an answer the dialog did not
         # understand is asked again, never answered with a guess from the FAQ.
-        if (found.outcome == "answer" and entry is not None
-                and OUT_OF_SCOPE_TAG not in entry.tags and runner.looks_like_question(raw)):
-            self.answer_entry(entry.id)
+        asked = entry is not None and OUT_OF_SCOPE_TAG not in entry.tags and (
+            runner.looks_like_question(raw))
+        if asked and found.outcome == "answer":
+            self.answer_entry(found.best)
+            runner.reask(self.say(runner.flow.texts.resume))
+        elif asked and _clear_suggestion(found):
+            # A question the FAQ is fairly sure of: its likeliest answer under もしかして
+            # (the others as buttons), then the question of the dialog again.
+            message = self.suggest([entry_id for entry_id, _ in found.ranking[:3]])
+            if message is not None:
+                self.state["last_answer"] = found.ranking[0][0]
+                self.state["pending_question"] = redact(raw)
+                self.out.messages.append(message)
             runner.reask(self.say(runner.flow.texts.resume))
         else:
             runner.reask(self.say(self.texts.not_understood))

@@ -32,7 +32,13 @@ def parse_contact(text: str) -> slots.Parsed:
     if "@" in folded or "＠" in text:
         parsed = slots.parse_email(text)
         return slots.Parsed({"email": parsed.value}, parsed.display)
-    parsed = slots.parse_phone(text)
+    try:
+        parsed = slots.parse_phone(text)
+    except slots.SlotError:
+        letters = re.sub(r"(?i)tel|phone|mobile|fax", "", folded)
+        if len(re.findall(r"[A-Za-z]", letters)) >= 2:  # 「yamada.gmail.com」: an email, no @
+            slots.parse_email(text)  # raises, saying what is wrong with it as an email
+        raise
     return slots.Parsed({"phone": parsed.value}, parsed.display)
 
 
@@ -52,13 +58,24 @@ MAX_MISSES = 3
 _EXTRACTABLE = frozenset({"phone", "email", "inquiry_number", "date", "prefecture", "contact"})
 # Words that make "I don't remember" the answer even when other words of a choice are there.
 _HEDGES = ["どっち", "どちら", "かどうか", "かな", "か覚え", "かわから", "たっけ", "だっけ",
-           "か忘れ", "かはっきり"]
+           "か忘れ", "かはっきり", "のどれか", "のどちらか"]
+# Words that leave the question open whatever else is said (whether or not, which of them).
+_WHETHER = ["かどうか", "どっち", "どちら", "どうだった"]
+# ...unless they ask how to answer (「どっちを押せばいい？」).
+_ASKS_HOW = re.compile(r"ばいい|ばよい|たらいい|たらよい|べき|選べ|選ぶ|押せ|押す")
+_BARE_AROUND = re.compile(
+    r"^(うーん|うん|ん|えーと|えっと|えと|あー|まあ|たぶん|多分|確か|たしか|一応)+"
+    r"|(と思う|とおもう|はず|気がする)?(よね|けど|よ|ね|わ|な|ー)*$")
+# What may stand around a date that is the whole answer: hedges and copulas (plain forms).
+_BARE_DATE_REST = re.compile(
+    r"(たぶん|多分|確か|たしか|えーと|えっと|えと|あー)?(まで|迄)?(の(やつ|もの|分|クーポン))?"
+    r"(だ|だった)?(と思う|とおもう|はず|かな|だと思う|だったと思う)?(よ|ね)?")
 _RESTATE_MAX = 20  # a repeated answer is short; a longer text is read as a new question
 # Words that say an earlier answer was wrong.
 _CHANGE_MARKS = ["やっぱり", "違った", "間違え", "訂正", "じゃなくて", "ではなくて", "思い出した",
                  "さっきのは", "本当は", "正しくは"]
 _QUESTION = re.compile(
-    r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って)\s*$"
+    r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って|は)\s*$"
     r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
     r"|教えて|おしえて|知りたい|しりたい|いくら|何円|どれ|どちら|どっち|ありますか|できますか"
 )
@@ -209,10 +226,9 @@ class Runner:
         for rule in self.flow.understand:
             if all(phrases.contains(text, group) for group in rule.all):
                 for slot, value in rule.sets.items():
-                    if slot not in found:
-                        found[slot] = value
-                        if len(rule.all) > 1:
-                            strong.add(slot)
+                    found.setdefault(slot, value)
+                    if len(rule.all) > 1 and found[slot] == value:
+                        strong.add(slot)  # also when a one-word rule found it first
         for step in self.flow.steps.values():
             if step.date_is is not None and step.date_cues and step.slot not in found:
                 value = self.date_choice(step, text, cued=True)
@@ -230,7 +246,13 @@ class Runner:
         if unsure is not None and phrases.contains(text, _HEDGES) and phrases.contains(
                 text, unsure.say):  # "24日か26日か、どっちだったかな。覚えてない"
             return unsure.value
+        if unsure is not None and phrases.contains(text, _WHETHER) and not _ASKS_HOW.search(
+                text):
+            return unsure.value  # 「残ってたかどうか」「どっちだったかな」: the question itself
         if step.date_is is not None:
+            values = self.date_choices(step, text)
+            if unsure is not None and len(set(values)) > 1 and phrases.contains(text, _HEDGES):
+                return unsure.value  # 「2/24か2/26か、どっちか」: two days, not sure which
             value = self.date_choice(step, text)
             if value is not None:
                 return value
@@ -238,6 +260,11 @@ class Runner:
             if norm in (phrases.plain_phrase(self.say(choice.label)),
                         *(phrases.plain_phrase(w) for w in choice.say)):
                 return choice.value
+        bare = self.bare_answer(norm)  # 「ある」「したよ」「たぶんない」
+        if bare is not None:
+            for choice in step.choices:
+                if choice.means == bare:
+                    return choice.value
         if step.amount:
             amount = _amount(text)
             if amount is not None:
@@ -260,6 +287,39 @@ class Runner:
                 if score > best_score:
                     best, best_score = choice.value, score
         return best if best_score >= 80 else None
+
+    def bare_date(self, text: str) -> dict[str, str]:
+        """A date given as the whole answer to a question that asks no date (「2月24日です」 to
+        "what happened?"): the answer to the one step yet to ask for a date, kept for later."""
+        open_steps = [s for s in self.flow.steps.values()
+                      if s.date_is is not None and s.slot not in self.dlg["slots"]]
+        if len(open_steps) != 1:
+            return {}
+        pieces = [(start, end) for _, start, end in
+                  _date_candidates(slots.kana_date_units(text)) if start >= 0]
+        if len(pieces) != 1:
+            return {}
+        folded = slots.kana_date_units(text)
+        rest = phrases.plain(folded[:pieces[0][0]] + folded[pieces[0][1]:])
+        if not _BARE_DATE_REST.fullmatch(rest):
+            return {}  # 「2月24日の夕方に…」: a story of the day, not an answer
+        value = self.date_choice(open_steps[0], text)
+        return {} if value is None else {open_steps[0].slot: value}
+
+    def bare_answer(self, norm: str) -> str | None:
+        """"yes" or "no" for a whole answer of the flow's bare words (「ある」「したよ」「ない」),
+        a filler or hedge around it allowed (「うーん、ない」「あったと思う」)."""
+        norm = _BARE_AROUND.sub("", norm) or norm
+        for meaning, words in self.flow.bare_answers.items():
+            if norm in {phrases.plain_phrase(w) for w in words}:
+                return meaning
+        return None
+
+    def date_choices(self, step: StepDef, text: str) -> list[str]:
+        """"original" or "other" for each date written in the text."""
+        folded = slots.kana_date_units(text)
+        return [v for piece, start, _ in _date_candidates(folded) if start >= 0
+                for v in [self.date_choice(step, piece)] if v is not None]
 
     def date_choice(self, step: StepDef, text: str, cued: bool = False) -> str | None:
         """"original" or "other" for a date in the text; with `cued`, only a date next to
@@ -310,14 +370,23 @@ _AMOUNT = re.compile(r"([0-9][0-9,]*)円")
 
 
 def _amount(text: str) -> int | None:
-    """An amount of yen in the text ("3,000円くらい", "０円"), if one is given."""
-    match = _AMOUNT.search(normalize(text).replace(" ", ""))
+    """An amount of yen in the text ("3,000円くらい", "０円"), if one is given; "not even
+    1 yen" (「1円も残っていない」「一円もない」) is none."""
+    folded = normalize(text).replace(" ", "")
+    match = _AMOUNT.search(folded)
     if match is None:
         return None
     try:
-        return int(match.group(1).replace(",", ""))
+        amount = int(match.group(1).replace(",", ""))
     except ValueError:
         return None
+    rest = phrases.plain(folded[match.end():])[:10]
+    if rest.startswith("も") and any(n in rest for n in ("ない", "なく", "ず")):
+        if "使" in rest:
+            return max(amount, 1)  # 「1円も使えていない」: all of it is left
+        if rest.startswith("もな") or "残" in rest:
+            return 0
+    return amount
 
 
 class Dialog(Runner):
@@ -402,13 +471,22 @@ class Dialog(Runner):
             if choice is not None and slot not in strong:
                 learned[slot] = choice
         if not learned:
+            learned = self.bare_date(text)
+        if not learned:
+            if step is not None and any(self.dlg["slots"].get(k) == v for k, v in found.items()):
+                # An earlier answer said again (「期限は2月24日です」): taken, and the question
+                # asked now is asked again, not "not understood".
+                self.proceed(self.say(self.flow.texts.noted))
+                return True
             return False
         for slot, value in learned.items():
             self.dlg["slots"][slot] = value
             owner = next((n for n, s in self.flow.steps.items() if s.slot == slot), None)
             if owner is not None:
                 self.dlg["trail"].append(owner)
-        self.proceed()
+        asked_again = step is not None and self.current_step() == step
+        # The answer was to another question: say it is taken before asking this one again.
+        self.proceed(self.say(self.flow.texts.noted) if asked_again else "")
         return True
 
     def revise(self, text: str) -> bool:
@@ -490,16 +568,19 @@ class Dialog(Runner):
         return list(self.flow.intakes[self.dlg["intake"]].items)
 
     def item_named(self, text: str) -> str | None:
-        """An item the person names ("電話番号を直したい" → phone)."""
+        """An item the person names ("電話番号を直したい" → phone); the longest name found wins
+        (「お問い合わせ番号」 names the inquiry number, though 「番号」 alone is the phone)."""
         norm = normalize(text).replace(" ", "")
+        found: tuple[int, str] | None = None
         for item in self.intake_items():
             definition = self.flow.items[item]
             for name in (definition.label, *definition.say):
                 label = normalize(name).replace(" ", "")
                 bare = label.removeprefix("ご").removeprefix("お")
-                if label in norm or (len(bare) >= 2 and bare in norm):
-                    return item
-        return None
+                hit = label if label in norm else bare if len(bare) >= 2 and bare in norm else ""
+                if hit and (found is None or len(hit) > found[0]):
+                    found = (len(hit), item)
+        return None if found is None else found[1]
 
     def answer_offer(self, yes: bool) -> bool:
         if not yes:
@@ -509,7 +590,9 @@ class Dialog(Runner):
             return True
         self.dlg["phase"] = "consent"
         labels = self.flow.texts.consent_labels
-        self.text(self.say(self.flow.texts.consent, privacy_url=self.privacy_url),
+        # What this intake collects, named from its items (a case asks no name).
+        asked = "\n".join(f"・{self.flow.items[i].label}" for i in self.intake_items())
+        self.text(self.say(self.flow.texts.consent, privacy_url=self.privacy_url, items=asked),
                   [{"label": labels[0], "data": self.data("consent", "yes")},
                    {"label": labels[1], "data": self.data("consent", "no")}])
         return True
