@@ -162,6 +162,25 @@ def test_access_log_has_no_personal_data(served, server):
     assert user.id not in log and "090-1234-5678" not in log
 
 
+def test_a_dead_answerer_is_replaced_and_what_waited_is_answered(served, server):
+    """The answerer dies: the webhook still takes events (200), gunicorn's master starts
+    another answerer, and every stored event is answered once, in order."""
+    import os
+    import re
+    import signal
+
+    [pid] = re.findall(r"claimbot answerer started \(pid (\d+)\)", server.log_text())[-1:]
+    os.kill(int(pid), signal.SIGKILL)
+    user = served.user()
+    for word in ("こんにちは", "申請の期限は？"):
+        user.send(text_event(user.id, word))  # stored while nobody answers
+    got = user.wait(2, timeout=90)
+    assert len(got) == 2 and "2023年" in "".join(got[1].texts())
+    time.sleep(1.0)
+    assert len(user.deliveries()) == 2
+    assert server.log_text().count("claimbot answerer started") >= 2
+
+
 def test_without_credentials_the_webhook_answers_503(served_db, fake_line, tmp_path):
     from conftest import start_gunicorn, stop_gunicorn
 
