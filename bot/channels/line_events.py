@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,6 +82,7 @@ class Incoming:
     text: str | None = None
     postback: str | None = None
     unsent_id: str | None = None
+    timestamp: float | None = None  # when the event happened (LINE's clock), epoch seconds
 
 
 def _str(value: Any) -> str | None:
@@ -113,6 +115,8 @@ def read_event(raw: Any) -> Incoming | None:
         text=message.get("text") if isinstance(message.get("text"), str) else None,
         postback=postback.get("data") if isinstance(postback.get("data"), str) else None,
         unsent_id=_str(str(unsend.get("messageId") or "")),
+        timestamp=(raw["timestamp"] / 1000 if isinstance(raw.get("timestamp"), int | float)
+                   and not isinstance(raw.get("timestamp"), bool) else None),
     )
 
 
@@ -445,8 +449,11 @@ class LineEvents:
             yield
             return
         assert self.show_loading is not None
-        timer = threading.Timer(self.config.loading_after, self.show_loading,
-                                args=(event.user_id,))
+        # The person has waited since they sent it: an event that waited its turn shows
+        # the animation at once.
+        waited = time.time() - event.timestamp if event.timestamp else 0.0
+        delay = max(0.0, self.config.loading_after - min(max(waited, 0.0), 3600.0))
+        timer = threading.Timer(delay, self.show_loading, args=(event.user_id,))
         timer.daemon = True
         timer.start()
         try:

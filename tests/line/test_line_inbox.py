@@ -92,3 +92,26 @@ def test_events_left_by_a_dead_worker_are_answered_by_another(app_config, fake_l
         for a in (dead, alive):
             a.extensions["claimbot.line"].stop()
             a.extensions["claimbot.bot"].close()
+
+
+def test_an_event_that_waited_its_turn_shows_the_loading_animation_at_once(
+        app_config, fake_line, line):
+    """The animation is for the person's wait, counted from when they sent the message."""
+    config = {**app_config, "DELIVERY": DeliveryConfig.from_env(
+        {**FAST, "CLAIMBOT_LOADING_AFTER": "20"})}
+    slow = create_app(config)
+    try:
+        channel = slow.extensions["claimbot.line"]
+        fresh_user, waited_user = line.user(), line.user()
+        fresh = text_event(fresh_user.id, "こんにちは")
+        waited = {**text_event(waited_user.id, "こんにちは")}
+        waited["timestamp"] -= 30_000  # sent half a minute ago, still waiting
+        for user, ev in ((fresh_user, fresh), (waited_user, waited)):
+            user.tokens.add(ev["replyToken"])
+            channel.inbox.kick(channel.events.accept([ev]))
+            assert user.wait(1)
+        assert waited_user.id in fake_line.loading
+        assert fresh_user.id not in fake_line.loading  # answered well within 20 s
+    finally:
+        slow.extensions["claimbot.line"].stop()
+        slow.extensions["claimbot.bot"].close()
