@@ -89,15 +89,25 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _id(value: Any, longest: int) -> str | None:
+    """An id as a string (LINE sends some as numbers), or None if absent or too long."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    text = _str(value)
+    return text if text is not None and len(text) <= longest else None
+
+
 def read_event(raw: Any) -> Incoming | None:
     """The event's fields, or None if it is not an event at all."""
     if not isinstance(raw, dict) or not _str(raw.get("type")):
         return None
     source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
     kind = _str(source.get("type"))
-    user_id = _str(source.get("userId"))
-    chat_id = {"user": user_id, "group": _str(source.get("groupId")),
-               "room": _str(source.get("roomId"))}.get(kind or "")
+    # LINE's ids are short (33 characters; message ids about 18 digits): a longer one is no id
+    # of LINE's, and must not make the event impossible to store.
+    user_id = _id(source.get("userId"), 100)
+    chat_id = {"user": user_id, "group": _id(source.get("groupId"), 100),
+               "room": _id(source.get("roomId"), 100)}.get(kind or "")
     message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
     postback = raw.get("postback") if isinstance(raw.get("postback"), dict) else {}
     unsend = raw.get("unsend") if isinstance(raw.get("unsend"), dict) else {}
@@ -111,10 +121,10 @@ def read_event(raw: Any) -> Incoming | None:
     return Incoming(
         event_id=event_id, type=raw["type"], mode=_str(raw.get("mode")) or "active",
         kind=kind, user_id=user_id, chat_id=chat_id, reply_token=_str(raw.get("replyToken")),
-        message_type=_str(message.get("type")), message_id=_str(str(message.get("id") or "")),
+        message_type=_str(message.get("type")), message_id=_id(message.get("id"), 40),
         text=message.get("text") if isinstance(message.get("text"), str) else None,
         postback=postback.get("data") if isinstance(postback.get("data"), str) else None,
-        unsent_id=_str(str(unsend.get("messageId") or "")),
+        unsent_id=_id(unsend.get("messageId"), 40),
         timestamp=(raw["timestamp"] / 1000 if isinstance(raw.get("timestamp"), int | float)
                    and not isinstance(raw.get("timestamp"), bool) else None),
     )

@@ -227,3 +227,16 @@ def test_health_and_metrics(client, line):
 def test_unknown_paths_and_methods_answer_json(client):
     assert client.get("/callback").status_code == 405
     assert client.get("/nope").get_json() == {"error": "Not Found"}
+
+
+def test_ids_longer_than_lines_are_no_ids_and_break_nothing(line):
+    """A signed event with ids no LINE id has (too long to store) is taken as sourceless;
+    the other events of the request are answered."""
+    user = line.user()
+    odd = text_event("U" + "x" * 500, "こんにちは")
+    odd["message"]["id"] = "9" * 200
+    odd["webhookEventId"] = "01" + "Z" * 24
+    good = text_event(user.id, "こんにちは")
+    user.tokens.add(good["replyToken"])
+    assert line.post([odd, good]).status == 200
+    assert user.wait(1)[0].texts()
