@@ -462,7 +462,7 @@ def _lexically_decisive(blend: np.ndarray, inputs: np.ndarray, conf: np.ndarray)
 
     Two cases, both measured on the tuning sets (see SKIP_GAP):
     - the question is, once normalised (width, kana, punctuation), one of the phrasings of the
-      lexically first entry and of no other entry: a typed FAQ question or example. All 517
+      lexically first entry and of no other entry: a typed FAQ question or example. All 538
       phrasings of knowledge/faq.yaml get the same first entry and the same "answer" either way;
     - the lexical path would answer (confidence >= SKIP_CONFIDENCE) and its first entry stands
       clear of the runner-up (blend gap >= SKIP_GAP): on the tuning sets the embedding changed
