@@ -1,6 +1,7 @@
 """FAQ ranker figures: accuracy on the campaign FAQ, latency and index build time at scale.
 
 Run from the repository root:  python bench/faq.py  [--no-semantic] [--quick]
+For `claimbot faq rank`:  python bench/faq.py --export-synthetic 1800 DIR  (then --score-rank)
 
 (1) knowledge/faq.yaml with tests/data/faq_heldout.yaml (when present) and, always, a
     "held-out examples" set: the last example phrasing of every entry is taken out of the index
@@ -63,16 +64,21 @@ class Tally:
     decisions: Counter[str] | None = None
     safe: int = 0
     right_answers: int = 0
+    embedded: int = 0  # queries whose embedding was computed (semantic path)
+    cpu: float = 0.0  # CPU seconds spent in Ranker.rank (time.process_time)
 
-    def line(self, label: str) -> str:
+    def line(self, label: str, cost: bool = False) -> str:
         d = self.decisions or Counter()
         n = max(self.n, 1)
-        return (
+        text = (
             f"  {label:<28} n={self.n:<4} top1={self.top1 / n:.3f} top3={self.top3 / n:.3f} "
             f"answer={d['answer'] / n:.2f} suggest={d['suggest'] / n:.2f} "
             f"none={d['none'] / n:.2f} right-answer={self.right_answers / n:.3f} "
             f"no-wrong-answer={self.safe / n:.3f}"
         )
+        if cost:
+            text += f" embedded={self.embedded / n:.2f} cpu={self.cpu / n * 1000:.1f}ms"
+        return text
 
 
 Label = str | list[str] | None
@@ -89,11 +95,17 @@ def evaluate(r: Ranker, items: list[tuple[str, Label]],
     ins, outs = Tally(decisions=Counter()), Tally(decisions=Counter())
     for q, label in items:
         wants = [label] if isinstance(label, str) else list(label or [])
+        ranker_mod._query_memo.clear()  # every question as if new: its embedding is counted
+        skipped = r.stats["skipped"]
+        t0 = time.process_time()
         ranking = r.rank(q, top_k=5)
+        cpu = time.process_time() - t0
         verdict = decide(ranking)
         ids = [i for i, _ in ranking]
         t = ins if wants else outs
         t.n += 1
+        t.cpu += cpu
+        t.embedded += r.semantic and bool(ranking) and r.stats["skipped"] == skipped
         assert t.decisions is not None
         t.decisions[verdict] += 1
         if wants:
@@ -272,18 +284,24 @@ def synthetic_faq(n: int, seed: int = 7) -> tuple[list[Doc], list[tuple[str, Lab
     return docs, items
 
 
-def latency(r: Ranker, queries: list[str], repeat: int = 1) -> tuple[float, float]:
-    """(p50, p95) milliseconds of Ranker.rank over the queries."""
+def latency(r: Ranker, queries: list[str], repeat: int = 1) -> tuple[float, float, float]:
+    """(p50, p95) wall milliseconds and mean CPU milliseconds of Ranker.rank over the queries.
+
+    Wall time on a shared machine includes other processes' turns; CPU time (process_time, one
+    OpenMP thread) is the work the query itself costs."""
     r.rank(queries[0])
     times = []
+    cpu = 0.0
     for _ in range(repeat):
         for q in queries:
             ranker_mod._query_memo.clear()  # every query as if new: its embedding is measured
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r.rank(q, top_k=5)
+            cpu += time.process_time() - c0
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+    return (statistics.median(times), times[int(0.95 * (len(times) - 1))],
+            cpu / max(len(times), 1) * 1000)
 
 
 def build(docs: list[Doc], semantic: bool, cache: Path | None) -> tuple[Ranker, float]:
@@ -292,14 +310,60 @@ def build(docs: list[Doc], semantic: bool, cache: Path | None) -> tuple[Ranker, 
     return r, time.perf_counter() - t0
 
 
+def export_synthetic(n: int, out: Path) -> None:
+    """Write the synthetic FAQ for `claimbot faq rank`: faq.yaml, queries.txt, labels.txt."""
+    sdocs, sitems = synthetic_faq(n)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = [{"id": d.id, "question": d.question, "answer": d.answer} for d in sdocs]
+    (out / "faq.yaml").write_text(yaml.safe_dump({"entries": entries}, allow_unicode=True,
+                                                 sort_keys=False, width=200), encoding="utf-8")
+    (out / "queries.txt").write_text("".join(f"{q}\n" for q, _ in sitems), encoding="utf-8")
+    (out / "labels.txt").write_text("".join(f"{label}\n" for _, label in sitems),
+                                    encoding="utf-8")
+    print(f"{out}: {len(sdocs)} entries, {len(sitems)} questions; then\n"
+          f"  claimbot faq rank --faq {out}/faq.yaml --queries {out}/queries.txt --top 5 "
+          f"> ranking.jsonl\n  python bench/faq.py --score-rank {out}/labels.txt ranking.jsonl")
+
+
+def score_rank(labels: Path, ranking: Path) -> None:
+    """Top-1 of a `claimbot faq rank` output against labels.txt (one id per query line)."""
+    import json
+
+    wants = labels.read_text(encoding="utf-8").split()
+    lines = [json.loads(x) for x in ranking.read_text(encoding="utf-8").splitlines() if x.strip()]
+    firsts = [(x["ranking"] or [{"id": None}])[0]["id"] for x in lines]
+    if len(firsts) != len(wants):
+        raise SystemExit(f"{len(firsts)} rankings for {len(wants)} labels")
+    ok = sum(f == w for f, w in zip(firsts, wants, strict=True))
+    print(f"top1={ok / max(len(wants), 1):.2f} ({ok}/{len(wants)})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--no-semantic", action="store_true", help="lexical path only")
     ap.add_argument("--quick", action="store_true", help="skip the 2,000-entry build")
+    ap.add_argument("--export-synthetic", nargs=2, metavar=("N", "DIR"),
+                    help="write an N-entry synthetic FAQ and its questions for `faq rank`")
+    ap.add_argument("--score-rank", nargs=2, metavar=("LABELS", "RANKING"),
+                    help="top-1 of a `claimbot faq rank` output")
     args = ap.parse_args()
-    modes = [False] if args.no_semantic or not semantic_available() else [False, True]
+    if args.export_synthetic:
+        export_synthetic(int(args.export_synthetic[0]), Path(args.export_synthetic[1]))
+        return
+    if args.score_rank:
+        score_rank(Path(args.score_rank[0]), Path(args.score_rank[1]))
+        return
+    # (label, semantic, cascade): "semantic" embeds every question, "cascade" (the default
+    # Ranker) skips the embedding when the lexical evidence is decisive.
+    modes = [("lexical", False, False)]
+    if not args.no_semantic and semantic_available():
+        modes += [("semantic", True, False), ("cascade", True, True)]
     print(f"thresholds: answer>={ranker_mod.ANSWER_THRESHOLD} (margin "
-          f">={ranker_mod.ANSWER_MARGIN}), suggest>={ranker_mod.SUGGEST_THRESHOLD}")
+          f">={ranker_mod.ANSWER_MARGIN}), suggest>={ranker_mod.SUGGEST_THRESHOLD}; cascade: "
+          f"skip the embedding at lexical confidence>={ranker_mod.SKIP_CONFIDENCE} and gap"
+          f">={ranker_mod.SKIP_GAP}, or an exact phrasing")
+    print("cpu = CPU time per question in Ranker.rank (one OpenMP thread, no question "
+          "remembered); embedded = share of questions embedded")
 
     docs = load_campaign_docs()
     raw = yaml.safe_load((ROOT / "knowledge" / "faq.yaml").read_text(encoding="utf-8"))
@@ -308,44 +372,48 @@ def main() -> None:
     kept, ex_items = held_out_examples(docs)
     oos: list[tuple[str, Label]] = [(q, None) for q in OUT_OF_SCOPE]
     print(f"\n(1) campaign FAQ: {len(docs)} entries")
-    for sem in modes:
-        label = "semantic" if sem else "lexical"
-        r = Ranker(docs, semantic=sem)
+    for label, sem, cascade in modes:
+        r = Ranker(docs, semantic=sem, cascade=cascade)
         if heldout is not None:
             ins, outs = evaluate(r, heldout, honest)
             print(f" [{label}] tests/data/faq_heldout.yaml")
-            print(ins.line("in scope"))
-            print(outs.line("out of scope"))
+            print(ins.line("in scope", cost=True))
+            print(outs.line("out of scope", cost=True))
         else:
             print(f" [{label}] tests/data/faq_heldout.yaml not found: skipped")
         for split, items in load_fresh().items():
             ins, outs = evaluate(r, items, honest)
             print(f" [{label}] tests/data/faq_fresh.yaml, {split} half")
-            print(ins.line(f"in scope ({split})"))
-            print(outs.line(f"out of scope ({split})"))
-        ins, outs = evaluate(Ranker(kept, semantic=sem), ex_items + oos, honest)
+            print(ins.line(f"in scope ({split})", cost=True))
+            print(outs.line(f"out of scope ({split})", cost=True))
+        ins, outs = evaluate(Ranker(kept, semantic=sem, cascade=cascade), ex_items + oos, honest)
         print(f" [{label}] last example of each entry held out + bench out-of-scope list")
-        print(ins.line("held-out examples"))
-        print(outs.line("out of scope (bench list)"))
+        print(ins.line("held-out examples", cost=True))
+        print(outs.line("out of scope (bench list)", cost=True))
 
     print(f"\n(2) speed ({os.environ.get('OMP_NUM_THREADS', 'all')} OpenMP thread(s); build "
-          "without and with a warm disk cache; no query remembered)")
+          "without and with a warm disk cache; no query remembered; cpu = mean CPU per query)")
     sizes = [30] if args.quick else [30, 2000]
     for n in sizes:
         sdocs, sitems = synthetic_faq(n)
         queries = [q for q, _ in sitems] or [d.question for d in sdocs[:20]]
         queries = (queries * 4)[:200]
-        for sem in modes:
-            label = "semantic" if sem else "lexical"
-            with tempfile.TemporaryDirectory() as tmp:
-                ranker_mod._memo.clear()
-                r, cold = build(sdocs, sem, Path(tmp))
-                ranker_mod._memo.clear()
-                _, warm = build(sdocs, sem, Path(tmp))
-            p50, p95 = latency(r, queries)
+        built: dict[bool, tuple[Ranker, float, float]] = {}
+        for label, sem, cascade in modes:
+            if sem not in built:
+                with tempfile.TemporaryDirectory() as tmp:
+                    ranker_mod._memo.clear()
+                    r, cold = build(sdocs, sem, Path(tmp))
+                    ranker_mod._memo.clear()
+                    _, warm = build(sdocs, sem, Path(tmp))
+                built[sem] = (r, cold, warm)
+            r, cold, warm = built[sem]
+            r.cascade = cascade
+            p50, p95, cpu = latency(r, queries)
             ins, _ = evaluate(r, sitems)
             print(f"  n={n:<5} {label:<9} build cold={cold:6.2f}s warm={warm:5.2f}s "
-                  f"query p50={p50:5.1f}ms p95={p95:5.1f}ms "
+                  f"query p50={p50:5.1f}ms p95={p95:5.1f}ms cpu={cpu:5.1f}ms "
+                  f"embedded={ins.embedded / max(ins.n, 1):.2f} "
                   f"synthetic paraphrase top1={ins.top1 / max(ins.n, 1):.2f} (n={ins.n})")
         bq, bqa = bm25_baseline(sdocs, sitems)
         print(f"  n={n:<5} baseline: char-bigram BM25 top1 over question={bq:.2f}, "

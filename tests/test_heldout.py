@@ -46,9 +46,10 @@ def test_out_of_scope_questions_get_an_honest_answer(knowledge, matcher) -> None
         if entry is None or "範囲外" in entry.tags or "お答えできません" in text:
             honest += 1
             assert "0120-479-249" in text or "ご質問を文字で" in text or "ご質問を" in text
-    # Measured 18/26: the rest are near the campaign ("Amazonギフトカードの使い方") and get
-    # the campaign's own answer about it, which is true but not what was asked.
-    assert honest / len(outside) >= 0.65, f"{honest}/{len(outside)}"
+    # Measured 21/26 (19/26 before the out-of-scope entries covered temples, other coupons,
+    # public offices and benefits): the rest are near the campaign ("Amazonギフトカードの使い方")
+    # and get the campaign's own answer about it, which is true but not what was asked.
+    assert honest / len(outside) >= 0.75, f"{honest}/{len(outside)}"
 
 
 def test_fresh_questions_are_not_faq_phrasings() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.faq import ranker as ranker_mod
@@ -227,3 +228,62 @@ def test_disk_cache_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_semantic_true_without_cache_dir() -> None:
     r = Ranker(DOCS[:3], semantic=True)
     assert r.rank(DOCS[2].question)[0][0] == DOCS[2].id
+
+
+@needs_e5
+class TestCascade:
+    """The semantic path skips the query embedding when the lexical evidence is decisive."""
+
+    @pytest.fixture
+    def calls(self, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        seen: list[str] = []
+        real = ranker_mod._query_vector
+
+        def spy(model: object, text: str):  # type: ignore[no-untyped-def]
+            seen.append(text)
+            return real(model, text)
+
+        monkeypatch.setattr(ranker_mod, "_query_vector", spy)
+        return seen
+
+    def test_typed_faq_phrasings_are_not_embedded(self, semantic: Ranker,
+                                                  calls: list[str]) -> None:
+        for doc in DOCS:
+            for phrasing in (doc.question, *doc.examples):
+                for typed in (phrasing, f"{phrasing}？", phrasing.replace("ポイント", "ﾎﾟｲﾝﾄ")):
+                    ranking = semantic.rank(typed)
+                    assert ranking[0][0] == doc.id, (typed, ranking)
+                    assert decide(ranking) == "answer", (typed, ranking)
+        assert calls == []
+
+    def test_a_question_without_lexical_evidence_is_embedded(self, semantic: Ranker,
+                                                             calls: list[str]) -> None:
+        before = semantic.stats["queries"] - semantic.stats["skipped"]
+        assert semantic.rank("何時まで開いてる？")[0][0] == "hours"
+        assert len(calls) == 1
+        assert semantic.stats["queries"] - semantic.stats["skipped"] == before + 1
+
+    def test_switched_off_every_question_is_embedded(self, calls: list[str]) -> None:
+        r = Ranker(DOCS, semantic=True, cascade=False)
+        assert r.rank(DOCS[0].question)[0][0] == DOCS[0].id
+        assert calls == [ranker_mod.clean(DOCS[0].question)]
+        assert r.stats["skipped"] == 0
+
+    def test_same_first_entry_as_embedding_everything(self, semantic: Ranker) -> None:
+        always = Ranker(DOCS, semantic=True, cascade=False)
+        for query, _ in PARAPHRASES:
+            assert semantic.rank(query)[0][0] == always.rank(query)[0][0], query
+
+    def test_skip_rule(self) -> None:
+        blend = np.array([3.0, 0.0, -0.5], dtype=np.float32)
+        inputs = np.zeros((3, 5), dtype=np.float32)
+        inputs[:, 1] = blend - np.array([0.0, 3.0, 3.0])
+        conf = np.array([0.9, 0.2, 0.1], dtype=np.float32)
+        assert ranker_mod._lexically_decisive(blend, inputs, conf)
+        assert not ranker_mod._lexically_decisive(blend, inputs, conf * 0.5)
+        inputs[0, 1] = ranker_mod.SKIP_GAP - 0.01
+        assert not ranker_mod._lexically_decisive(blend, inputs, conf)
+        inputs[0, 2] = 1.0  # an exact phrasing of the first entry only
+        assert ranker_mod._lexically_decisive(blend, inputs, conf * 0.5)
+        inputs[1, 2] = 1.0  # ... of two entries: not decisive
+        assert not ranker_mod._lexically_decisive(blend, inputs, conf * 0.5)
