@@ -41,6 +41,8 @@ class StepDef(_Strict):
 class Rule(_Strict):
     sets: dict[str, str]
     all: list[list[str]] = Field(min_length=1)
+    # Words that deny what the rule reads (「2回押したけど引かれてはいない」): none may occur.
+    unless: list[str] = []
 
 
 class OutcomeDef(_Strict):

@@ -50,7 +50,10 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
 _SMALL = str.maketrans("ぁぃぅぇぉっゃゅょゎ", "あいうえおつやゆよわ")
 _NEGATED_AFTER = tuple(w.translate(_SMALL) for w in (
     "ない", "なく", "ず", "ぬ", "しない", "せず", "してな", "じゃな", "ではな", "やな",
-    "てない", "てなか", "でない", "でなか"))  # a stem: 「引かれ」 in 「引かれてない」
+    "てない", "てなか", "でない", "でなか",
+    # a particle before the negation: 「引かれてはいない」「引かれてもいない」「引かれはしなかった」
+    "てはいな", "てはな", "ではいな", "てもいな", "てもな", "でもいな", "はしな", "はせず",
+    "はされてな", "はされな", "もされてな", "もされな"))
 _NEGATIONS = ("ない", "なく")
 _CLAUSE_ENDS = ("のに", "けど", "けれど", "から", "ので", "たら")
 _NEAR = 8  # a short word ("現金", "2回") is negated by a ない this close, in its clause,
