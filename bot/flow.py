@@ -8,7 +8,9 @@ outcome that offers it. Everything here is pure; filing a claim is returned as a
 
 from __future__ import annotations
 
+import calendar
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -238,6 +240,13 @@ class Runner:
                 value = self.date_choice(step, text, cued=True)
                 if value is not None:
                     found[step.slot] = value
+            if step.amount and step.amount_cues and step.slot not in found and (
+                    phrases.contains(text, step.amount_cues)):
+                amount = _amount(text)  # 「残高は2000円」 in a sentence that tells more
+                value = None if amount is None else step.amount.get(
+                    "positive" if amount > 0 else "zero")
+                if value is not None:
+                    found[step.slot] = value
         return found, strong
 
     def choose(self, step: StepDef, text: str) -> str | None:
@@ -337,6 +346,7 @@ class Runner:
         value = self.facts.lookup(step.date_is)
         target = (value.at if isinstance(value, Deadline) else value).at.date()
         text = slots.kana_date_units(text)  # 2がつ24にち: positions below are in this text
+        text = _month_end(text, target)  # 「1月末まで」: the 31st (not in the month asked)
         for candidate, start, end in _date_candidates(text):
             if cued:
                 if start < 0:
@@ -359,6 +369,22 @@ class Runner:
 
     def looks_like_question(self, text: str) -> bool:
         return bool(_QUESTION.search(text))
+
+
+_MONTH_END = re.compile(
+    r"(?<![0-9０-９])([0-9０-９]{1,2})\s*月\s*(?:の)?(?:末|終わり|(?=まで|迄|いっぱい|中|一杯))")
+
+
+def _month_end(text: str, target: date) -> str:
+    """「1月末」「3月の終わり」「3月まで」 as the month's last day, when the month is not the one
+    of the day asked about (「2月末」 is too close to 2月24日 to tell: it stays a hedge)."""
+    def repl(match: re.Match[str]) -> str:
+        month = int(unicodedata.normalize("NFKC", match.group(1)))
+        if not 1 <= month <= 12 or month == target.month:
+            return match.group(0)
+        last = calendar.monthrange(target.year, month)[1]
+        return f"{month}月{last}日"
+    return _MONTH_END.sub(repl, text)
 
 
 def _unknown_is_other(text: str, unsure_words: list[str]) -> bool:
