@@ -469,6 +469,9 @@ class _Router(_Turn):
         if asked and found.outcome == "answer":
             self.answer_entry(found.best)
             runner.reask(self.say(runner.flow.texts.resume))
+        elif phrases.contains(raw, self.k.messages.check_words.proxy) and not asked:
+            # 「母の代わりに答えています」 during the check: fine, and the question again.
+            runner.reask(self.say(self.texts.proxy))
         elif self.wants_check(raw):
             # 「対象になるか知りたいです」 while the check is under way: its question again.
             runner.reask()
