@@ -293,6 +293,9 @@ class Runner:
                                         for c in step.choices if c is not unsure]) or value
         if value is not None:
             return value
+        denial = self.denied_yes(step, text)
+        if denial is not None:
+            return denial
         yes_no = slots.parse_yes_no(text)
         if yes_no is not None:
             for choice in step.choices:
@@ -305,6 +308,21 @@ class Runner:
                 if score > best_score:
                     best, best_score = choice.value, score
         return best if best_score >= 80 else None
+
+    def denied_yes(self, step: StepDef, text: str) -> str | None:
+        """The "no" choice of a yes/no step when the text denies a phrase of its "yes" choice
+        and says nothing else (「アプリにチャージは一度もしていない」);
+        only phrases of some length count (a bare 「アプリ」 may be denied of something else)."""
+        yes = next((c for c in step.choices if c.means == "yes"), None)
+        no = next((c for c in step.choices if c.means == "no"), None)
+        if yes is None or no is None:
+            return None
+        text_plain = phrases.plain(text)
+        for phrase in [self.say(yes.label), *yes.say]:
+            target = phrases.plain_phrase(phrase)
+            if len(target) > 3 and phrases.denied(text_plain, target):
+                return no.value
+        return None
 
     def bare_date(self, text: str) -> dict[str, str]:
         """A date given as the whole answer to a question that asks no date (「2月24日です」 to
