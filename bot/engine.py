@@ -343,8 +343,10 @@ class _Router(_Turn):
             return
         probe = self._runner(new_dialog(0))
         known = probe.understand(raw)
-        if phrases.contains(raw, self.k.messages.check_words.proxy) and (
-                not probe.looks_like_question(raw) or self.wants_check(raw)):
+        words = self.k.messages.check_words
+        if phrases.contains(raw, words.proxy) and (
+                not probe.looks_like_question(raw) or self.wants_check(raw)
+                or phrases.contains(raw, words.permission)):
             # 「母の代わりに聞いています」: their family member's case, checked with them.
             self.start_dialog(known, self.say(self.texts.proxy))
             return

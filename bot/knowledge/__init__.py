@@ -77,6 +77,7 @@ class CheckWords(_Strict):
     own_case: list[str] = []  # asked with a situation: 補償ってある, どうすれば ...
     opener: list[str] = []  # alone enough: "クーポンの件なんですが"
     proxy: list[str] = []  # asking for someone else, not as a question: "母の代わりに聞いています"
+    permission: list[str] = []  # "…てもいいですか": with a proxy word, no question of the rules
 
 
 class Messages(_Strict):
