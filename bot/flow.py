@@ -79,6 +79,9 @@ _CHANGE_MARKS = [
     "かんちがい", "訂正", "じゃなくて", "ではなくて", "思い出した", "さっきのは",
     "さっきの答え", "さっきの回答", "先ほどの", "さきほどの", "前の答え", "本当は",
     "正しくは", "修正"]
+# 「いや、期限は3月10日だった」: a leading "no" that takes back what was said before.
+_LEADING_NO = re.compile(
+    r"^\s*(?:あ|あっ|あー|えっと|ごめん|すみません)?[、,\s]*(?:いや|いえ)[、,。\s]")
 _QUESTION = re.compile(
     r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って|は)\s*$"
     r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
@@ -567,7 +570,7 @@ class Dialog(Runner):
         「やっぱり」): a slot read from the sentence with another value, else the answer to an
         earlier question (latest first) that the text chooses differently; the question asked
         now keeps its own answer."""
-        if not phrases.contains(text, _CHANGE_MARKS):
+        if not (phrases.contains(text, _CHANGE_MARKS) or _LEADING_NO.match(text)):
             return {}
         known = self.dlg["slots"]
         changed = {k: v for k, v in found.items() if k in known and known[k] != v}
