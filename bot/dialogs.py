@@ -36,11 +36,14 @@ class StepDef(_Strict):
     date_is: str | None = None  # a typed date: this fact's day → the choice "original"
     date_cues: list[str] = []  # words that tie a date in any sentence to this step (期限)
     amount: dict[Literal["positive", "zero"], str] = {}  # "3000円残ってた" → the positive value
+    amount_cues: list[str] = []  # words that tie an amount in any sentence to this step (残高は)
 
 
 class Rule(_Strict):
     sets: dict[str, str]
     all: list[list[str]] = Field(min_length=1)
+    # Words that deny what the rule reads (「2回押したけど引かれてはいない」): none may occur.
+    unless: list[str] = []
 
 
 class OutcomeDef(_Strict):

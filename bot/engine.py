@@ -222,12 +222,12 @@ class _Router(_Turn):
         if any(e["type"] == "file_claim" for e in runner.out.effects):
             self.state["just_filed"] = True
 
-    def start_dialog(self, known: dict[str, str] | None = None) -> None:
+    def start_dialog(self, known: dict[str, str] | None = None, prefix: str = "") -> None:
         seq = int(self.state.get("dlg_seq", 0)) + 1
         self.state["dlg_seq"] = seq
         self.state["dlg"] = new_dialog(seq, known)
         runner = self._runner(self.state["dlg"])
-        runner.proceed()
+        runner.proceed(prefix)
         self._finish(runner)
 
     # ---- routing
@@ -343,6 +343,13 @@ class _Router(_Turn):
             return
         probe = self._runner(new_dialog(0))
         known = probe.understand(raw)
+        words = self.k.messages.check_words
+        if phrases.contains(raw, words.proxy) and (
+                not probe.looks_like_question(raw) or self.wants_check(raw)
+                or phrases.contains(raw, words.permission)):
+            # 「母の代わりに聞いています」: their family member's case, checked with them.
+            self.start_dialog(known, self.say(self.texts.proxy))
+            return
         if self.wants_check(raw):
             self.start_dialog(known)
             return
@@ -464,6 +471,12 @@ class _Router(_Turn):
         if asked and found.outcome == "answer":
             self.answer_entry(found.best)
             runner.reask(self.say(runner.flow.texts.resume))
+        elif phrases.contains(raw, self.k.messages.check_words.proxy) and not asked:
+            # 「母の代わりに答えています」 during the check: fine, and the question again.
+            runner.reask(self.say(self.texts.proxy))
+        elif self.wants_check(raw):
+            # 「対象になるか知りたいです」 while the check is under way: its question again.
+            runner.reask()
         elif asked and _clear_suggestion(found):
             # A question the FAQ is fairly sure of: its likeliest answer under もしかして
             # (the others as buttons), then the question of the dialog again.

@@ -8,7 +8,9 @@ outcome that offers it. Everything here is pure; filing a claim is returned as a
 
 from __future__ import annotations
 
+import calendar
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -72,8 +74,14 @@ _BARE_DATE_REST = re.compile(
     r"(だ|だった)?(と思う|とおもう|はず|かな|だと思う|だったと思う)?(よ|ね)?")
 _RESTATE_MAX = 20  # a repeated answer is short; a longer text is read as a new question
 # Words that say an earlier answer was wrong.
-_CHANGE_MARKS = ["やっぱり", "違った", "間違え", "訂正", "じゃなくて", "ではなくて", "思い出した",
-                 "さっきのは", "本当は", "正しくは"]
+_CHANGE_MARKS = [
+    "やっぱり", "違った", "間違え", "間違い", "まちがえ", "まちがい", "勘違い",
+    "かんちがい", "訂正", "じゃなくて", "ではなくて", "思い出した", "さっきのは",
+    "さっきの答え", "さっきの回答", "先ほどの", "さきほどの", "前の答え", "本当は",
+    "正しくは", "修正"]
+# 「いや、期限は3月10日だった」: a leading "no" that takes back what was said before.
+_LEADING_NO = re.compile(
+    r"^\s*(?:あ|あっ|あー|えっと|ごめん|すみません)?[、,\s]*(?:いや|いえ)[、,。\s]")
 _QUESTION = re.compile(
     r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って|は)\s*$"
     r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
@@ -224,7 +232,8 @@ class Runner:
         found: dict[str, str] = {}
         strong: set[str] = set()
         for rule in self.flow.understand:
-            if all(phrases.contains(text, group) for group in rule.all):
+            if all(phrases.contains(text, group) for group in rule.all) and not (
+                    rule.unless and phrases.contains(text, rule.unless)):
                 for slot, value in rule.sets.items():
                     found.setdefault(slot, value)
                     if len(rule.all) > 1 and found[slot] == value:
@@ -232,6 +241,13 @@ class Runner:
         for step in self.flow.steps.values():
             if step.date_is is not None and step.date_cues and step.slot not in found:
                 value = self.date_choice(step, text, cued=True)
+                if value is not None:
+                    found[step.slot] = value
+            if step.amount and step.amount_cues and step.slot not in found and (
+                    phrases.contains(text, step.amount_cues)):
+                amount = _amount(text)  # 「残高は2000円」 in a sentence that tells more
+                value = None if amount is None else step.amount.get(
+                    "positive" if amount > 0 else "zero")
                 if value is not None:
                     found[step.slot] = value
         return found, strong
@@ -273,8 +289,16 @@ class Runner:
                     return value
         value = phrases.best(text, [(c.value, [self.say(c.label), *c.say])
                                     for c in step.choices])
+        if unsure is not None and value == unsure.value and _unknown_is_other(text, unsure.say):
+            # 「アプリは使っていません。でもお問合せ番号がわかりません」: what they do not know is
+            # something else (「番号が」); the question asked has its answer in the sentence.
+            value = phrases.best(text, [(c.value, [self.say(c.label), *c.say])
+                                        for c in step.choices if c is not unsure]) or value
         if value is not None:
             return value
+        denial = self.denied_yes(step, text)
+        if denial is not None:
+            return denial
         yes_no = slots.parse_yes_no(text)
         if yes_no is not None:
             for choice in step.choices:
@@ -287,6 +311,21 @@ class Runner:
                 if score > best_score:
                     best, best_score = choice.value, score
         return best if best_score >= 80 else None
+
+    def denied_yes(self, step: StepDef, text: str) -> str | None:
+        """The "no" choice of a yes/no step when the text denies a phrase of its "yes" choice
+        and says nothing else (「アプリにチャージは一度もしていない」);
+        only phrases of some length count (a bare 「アプリ」 may be denied of something else)."""
+        yes = next((c for c in step.choices if c.means == "yes"), None)
+        no = next((c for c in step.choices if c.means == "no"), None)
+        if yes is None or no is None:
+            return None
+        text_plain = phrases.plain(text)
+        for phrase in [self.say(yes.label), *yes.say]:
+            target = phrases.plain_phrase(phrase)
+            if len(target) > 3 and phrases.denied(text_plain, target):
+                return no.value
+        return None
 
     def bare_date(self, text: str) -> dict[str, str]:
         """A date given as the whole answer to a question that asks no date (「2月24日です」 to
@@ -328,6 +367,7 @@ class Runner:
         value = self.facts.lookup(step.date_is)
         target = (value.at if isinstance(value, Deadline) else value).at.date()
         text = slots.kana_date_units(text)  # 2がつ24にち: positions below are in this text
+        text = _month_end(text, target)  # 「1月末まで」: the 31st (not in the month asked)
         for candidate, start, end in _date_candidates(text):
             if cued:
                 if start < 0:
@@ -350,6 +390,32 @@ class Runner:
 
     def looks_like_question(self, text: str) -> bool:
         return bool(_QUESTION.search(text))
+
+
+_MONTH_END = re.compile(
+    r"(?<![0-9０-９])([0-9０-９]{1,2})\s*月\s*(?:の)?(?:末|終わり|(?=まで|迄|いっぱい|中|一杯))")
+
+
+def _month_end(text: str, target: date) -> str:
+    """「1月末」「3月の終わり」「3月まで」 as the month's last day, when the month is not the one
+    of the day asked about (「2月末」 is too close to 2月24日 to tell: it stays a hedge)."""
+    def repl(match: re.Match[str]) -> str:
+        month = int(unicodedata.normalize("NFKC", match.group(1)))
+        if not 1 <= month <= 12 or month == target.month:
+            return match.group(0)
+        last = calendar.monthrange(target.year, month)[1]
+        return f"{month}月{last}日"
+    return _MONTH_END.sub(repl, text)
+
+
+def _unknown_is_other(text: str, unsure_words: list[str]) -> bool:
+    """Whether every "I don't know" in the text has its own object (「番号がわからない」
+    「場所を覚えていない」), so it is not the answer to the question asked."""
+    text_plain = phrases.plain_phrase(text)
+    spans = [span for word in unsure_words
+             for span in phrases.find(text_plain, phrases.plain_phrase(word))]
+    return bool(spans) and all(start > 0 and text_plain[start - 1] in "がを"
+                               for start, _ in spans)
 
 
 _DATE_BITS = re.compile(
@@ -463,6 +529,15 @@ class Dialog(Runner):
         step = self.current_step()
         found, strong = self.read(text)
         learned = {k: v for k, v in found.items() if k not in self.dlg["slots"]}
+        changed = self.changed_answers(text, found, step)
+        if changed:
+            # 「あ、さっきの間違いで、有効期限は3月10日でした」: an earlier answer changed before
+            # the outcome; the walk goes on from the new answer (and anything new said).
+            self.dlg["slots"].update(changed)
+            for slot, value in learned.items():
+                self.dlg["slots"].setdefault(slot, value)
+            self.proceed(self.say(self.flow.texts.noted))
+            return True
         if step is not None:
             slot = self.flow.steps[step].slot
             choice = self.choose(self.flow.steps[step], text)
@@ -488,6 +563,29 @@ class Dialog(Runner):
         # The answer was to another question: say it is taken before asking this one again.
         self.proceed(self.say(self.flow.texts.noted) if asked_again else "")
         return True
+
+    def changed_answers(self, text: str, found: dict[str, str], step: str | None
+                        ) -> dict[str, str]:
+        """Earlier answers the text changes, when it says an answer was wrong (「さっきの間違いで」
+        「やっぱり」): a slot read from the sentence with another value, else the answer to an
+        earlier question (latest first) that the text chooses differently; the question asked
+        now keeps its own answer."""
+        if not (phrases.contains(text, _CHANGE_MARKS) or _LEADING_NO.match(text)):
+            return {}
+        known = self.dlg["slots"]
+        changed = {k: v for k, v in found.items() if k in known and known[k] != v}
+        if changed:
+            return changed
+        if step is not None and self.choose(self.flow.steps[step], text) is not None:
+            return {}
+        for name in reversed(self.dlg["trail"]):
+            earlier = self.flow.steps[name]
+            value = self.choose(earlier, text)
+            if value is not None and value != known.get(earlier.slot):
+                return {earlier.slot: value}
+            if value is not None:
+                return {}
+        return {}
 
     def revise(self, text: str) -> bool:
         """An earlier answer changed after the outcome ("やっぱり違う、チャージしてた"):
@@ -538,6 +636,12 @@ class Dialog(Runner):
                     self.store(item, parsed)
                     self.confirm()
                     return True
+            else:  # 「店名が違いました。奈良パークホテルです」「名前を奈良花子に直して」
+                parsed = self.corrected_value(item, text)
+                if parsed is not None:
+                    self.store(item, parsed)
+                    self.confirm()
+                    return True
             self.collect(item, fixing=True)
             return True
         texts = self.flow.texts
@@ -552,6 +656,46 @@ class Dialog(Runner):
         if yes is None:
             return False
         return self.answer_confirm("submit" if yes else "fix")
+
+    def corrected_value(self, item: str, text: str) -> slots.Parsed | None:
+        """The new value of a free-text item (name, address, shop) given in the sentence that
+        corrects it: a part of its own (「違いました。奈良パークホテルです」) or what follows the
+        item's name (「店名は奈良パークホテルです」「名前を奈良花子に直して」); None if the
+        sentence only says it is wrong."""
+        definition = self.flow.items[item]
+        own = {definition.label, definition.label.removeprefix("ご").removeprefix("お"),
+               *definition.say}
+        names = sorted(own | {w for w in slots.LABEL_WORDS if any(n in w for n in own)},
+                       key=len, reverse=True)  # 「店舗名」 before 「店舗」
+        text = clean(text)
+        instead = _INSTEAD.search(text)  # 「奈良ホテルじゃなくて奈良パークホテル」: what follows
+        if instead is not None:
+            text = text[instead.end():]
+        candidates: list[str] = []
+        for part in _SENTENCE_SPLIT.split(text):
+            part = _ASK_CHANGE.sub("", part.strip())
+            if not part:
+                continue
+            named = next((n for n in names if n in part), None)
+            if named is not None:
+                framed = slots.strip_frame(part)  # 「お店の名前は…」: the frame's own labels
+                if not any(n in framed for n in names):
+                    part = framed
+                else:
+                    match = _AFTER_NAME.match(part.split(named, 1)[1])
+                    part = match.group(1) if match else ""
+            if not part or _CORRECTING.search(part):
+                continue
+            candidates.append(part)
+        if len(candidates) != 1:
+            return None
+        value = slots.strip_frame(candidates[0])
+        if _PREDICATE_END.search(value):
+            return None  # 「番地が抜けていました」: a remark, not a value
+        try:
+            return PARSERS[definition.parser](value)
+        except slots.SlotError:
+            return None
 
     def yes_no(self, text: str, labels: list[str], say: dict[str, list[str]]) -> bool | None:
         """Yes or no to an offer: a label (typed or nearly), the flow's words, はい/いいえ."""
@@ -740,6 +884,16 @@ class Dialog(Runner):
             self.answer_confirm("fix")
 
 
+_SENTENCE_SPLIT = re.compile(r"[。．.！!？?\n、,，]|正しくは|本当は")
+_INSTEAD = re.compile(r"じゃなくて|ではなくて|じゃなく|ではなく")
+# The end of 「…に直してください」「…に変更して」「…でお願いします」: the value comes before it.
+_ASK_CHANGE = re.compile(r"(?:に(?:直|変更|訂正|修正|変え)|へ(?:変更|修正)).*$")
+# After an item's name: a particle, then the value, then a copula.
+_AFTER_NAME = re.compile(
+    r"^\s*(?:は|を|が|も|:|：)?\s*(.+?)\s*(?:です.*|でした.*)?$")
+_CORRECTING = re.compile(r"違|間違|まちが|ちが[うい]|訂正|修正|直し|直して|なおし|変更|ミス|誤")
+_PREDICATE_END = re.compile(
+    r"(ます|ました|ません|ない|なかった|った|した|れた|いた|ている|てる|ください|下さい)$")
 _EMAIL_TOKEN = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]*[A-Za-z0-9]")
 _PHONE_TOKEN = re.compile(r"\+?[0-9][0-9\-() ]{8,}[0-9]")
 

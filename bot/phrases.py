@@ -50,7 +50,10 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
 _SMALL = str.maketrans("ぁぃぅぇぉっゃゅょゎ", "あいうえおつやゆよわ")
 _NEGATED_AFTER = tuple(w.translate(_SMALL) for w in (
     "ない", "なく", "ず", "ぬ", "しない", "せず", "してな", "じゃな", "ではな", "やな",
-    "てない", "てなか", "でない", "でなか"))  # a stem: 「引かれ」 in 「引かれてない」
+    "てない", "てなか", "でない", "でなか",
+    # a particle before the negation: 「引かれてはいない」「引かれてもいない」「引かれはしなかった」
+    "てはいな", "てはな", "ではいな", "てもいな", "てもな", "でもいな", "はしな", "はせず",
+    "はされてな", "はされな", "もされてな", "もされな"))
 _NEGATIONS = ("ない", "なく")
 _CLAUSE_ENDS = ("のに", "けど", "けれど", "から", "ので", "たら")
 _NEAR = 8  # a short word ("現金", "2回") is negated by a ない this close, in its clause,
@@ -89,8 +92,21 @@ def find(text_plain: str, phrase_plain: str, short: bool | None = None
     return spans
 
 
+# A phrase of any length whose light verb is denied after a particle: 「アプリにチャージは一度も
+# していない」「アプリに入れたりはしていない」「チャージなんてしてない」「アプリで払ったことはない」
+# (the verb is する/やる or the phrase's own: the ない is about the phrase, not another word).
+_LIGHT_DENIAL = re.compile(
+    "^(?:(?:は|も|なんて|なんか|とか|たりは|たりも|たり|りは|りも|までは|までも|では|じゃ)"
+    "(?:一度も|1度も|一回も|1回も|全然|全く|まだ|何も|特に|別に|いちども|いつかいも|ぜんぜん"
+    "|まつたく|なにも|とくに|べつに|そもそも)?"
+    "(?:してない|してなかつ|しない|しなかつ|やつてない|やらない|やらなかつ|ない|なかつ)"
+    "|(?:つ?た)?こと(?:は|が|も)(?:一度も|1度も|全然|いちども|ぜんぜん)?ない)")
+
+
 def _negated(rest: str, short: bool) -> bool:
     if rest.startswith(_NEGATED_AFTER):
+        return True
+    if _LIGHT_DENIAL.match(rest):
         return True
     if not short or not rest.startswith(_TOPIC):
         return False  # 「エラーでできなかった」: the ない is about another word
@@ -144,20 +160,39 @@ def warm() -> None:
     _reading("補償")
 
 
+def denied(text_plain: str, phrase_plain: str, short: bool | None = None
+           ) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of the phrase that is negated after it."""
+    found = set(find(text_plain, phrase_plain, short))
+    spans, start = [], text_plain.find(phrase_plain) if phrase_plain else -1
+    while start >= 0:
+        span = (start, start + len(phrase_plain))
+        if span not in found:
+            spans.append(span)
+        start = text_plain.find(phrase_plain, start + 1)
+    return spans
+
+
 def _best(text_plain: str, options: list[tuple[Any, list[str]]],
           reading_space: bool) -> Any | None:
-    top: tuple[int, int] | None = None
-    chosen = None
+    hits: list[tuple[int, int, Any]] = []
+    no: list[tuple[int, int]] = []
     for value, phrases in options:
         for phrase in phrases:
             target = plain_phrase(phrase)
             short = len(target) <= 3  # as written, not as read
             if reading_space:
                 target = reading(target)
-            for start, end in find(text_plain, target, short):
-                key = (end, end - start)
-                if top is None or key > top:
-                    top, chosen = key, value
+            hits += [(start, end, value) for start, end in find(text_plain, target, short)]
+            no += denied(text_plain, target, short)
+    top: tuple[int, int] | None = None
+    chosen = None
+    for start, end, value in hits:
+        if any(s <= start and end <= e and e - s > end - start for s, e in no):
+            continue  # 「アプリ」 inside a denied 「アプリにチャージ」(は一度もしていない)
+        key = (end, end - start)
+        if top is None or key > top:
+            top, chosen = key, value
     return chosen
 
 

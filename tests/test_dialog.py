@@ -259,3 +259,41 @@ def test_deleting_personal_data_keeps_an_anonymous_record(settings) -> None:
         assert claim.receipt == receipt and claim.items is None
         assert claim.personal_deleted_at is not None
     bot.close()
+
+
+@pytest.mark.parametrize(("expiry", "expected"), [
+    ("1月末まででした", "not_a_expiry"),  # the month's last day, far from 2/24
+    ("3月まで有効でした", "not_a_expiry"),
+    ("2月末くらい", "unsure_expiry"),  # too close to 2/24 to tell
+])
+def test_a_month_end_expiry(talk: Talk, expiry: str, expected: str) -> None:
+    for said in ["補償の対象か確認したい", "はい", "期限までに使えなかった", expiry]:
+        talk.say(said)
+    assert outcome(talk) == expected
+
+
+def test_an_amount_with_its_cue_anywhere_answers_the_balance(talk: Talk) -> None:
+    talk.say("2月24日が期限の紙クーポンをアプリにチャージしてたけど使えなかった。残高は2000円")
+    assert outcome(talk) == "a_app"
+
+
+def test_an_earlier_answer_changed_before_the_outcome(talk: Talk) -> None:
+    for said in ["補償の対象か確認したい", "はい", "使えなかった", "2/24", "はい"]:
+        talk.say(said)
+    talk.say("あ、さっきの残高の答えは間違いです。0円でした")
+    assert outcome(talk) == "not_a_balance"
+
+
+@pytest.mark.parametrize(("fix", "shown"), [
+    ("店名が違いました。奈良パークホテルです", "奈良パークホテル"),
+    ("お店の名前を奈良パークホテルに直してください", "奈良パークホテル"),
+    ("店舗名、正しくは奈良パークホテル", "奈良パークホテル"),
+])
+def test_a_correction_at_the_read_back_with_its_value(talk: Talk, fix: str, shown: str) -> None:
+    for said in ["現金で払ったのにクーポンも引かれた", "はい", "同意します", "AB12345678",
+                 "2/24", "奈良", "奈良ホテル", "090-1111-2222"]:
+        talk.say(said)
+    talk.say(fix)
+    assert f"ご利用店舗名：{shown}" in talk.text()
+    talk.say("店名が違います")  # no value: the item is asked again
+    assert "お店の名前を入力してください" in talk.text()

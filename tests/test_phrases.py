@@ -35,6 +35,30 @@ def test_a_short_word_is_negated_later_in_its_clause() -> None:
     assert contains("現金で払ったのに残高も引かれてない", ["現金"])
 
 
+def test_a_particle_before_the_negation_still_negates() -> None:
+    assert not contains("2回押したけど引かれてはいない", ["引かれ"])
+    assert not contains("引かれてもいないです", ["引かれ"])
+    assert contains("2回押したら2回とも引かれていた", ["引かれ"])
+
+
+@pytest.mark.parametrize("typed", [
+    "アプリにチャージは一度もしていない",
+    "アプリにチャージなんてしてません",
+    "アプリに入れたりはしていない",
+    "アプリで払ったことはない",
+])
+def test_a_light_verb_denied_after_a_particle_denies_the_phrase(typed: str) -> None:
+    phrases = ["アプリにチャージ", "アプリに入れた", "アプリで払った"]
+    assert not contains(typed, phrases)
+    # ...and a word inside the denied phrase is not taken on its own
+    assert best(typed, [("charged", ["アプリ", *phrases])]) is None
+
+
+def test_a_denied_verb_of_another_word_is_no_denial() -> None:
+    assert contains("紙のクーポンは使えなかった", ["紙のクーポン"])
+    assert contains("アプリにチャージしたけど使えなかった", ["アプリにチャージ"])
+
+
 def test_a_phrase_negated_right_after_is_no_match() -> None:
     assert find(plain("チャージしてないです"), plain("チャージして")) == []
     assert find(plain("チャージしていました"), plain("チャージして")) != []

@@ -43,6 +43,8 @@ class Texts(_Strict):
     delete_confirm: str
     deleted: str
     delete_kept: str
+    proxy: str = ""  # before the check, to someone asking for a family member
+
 
 
 class Labels(_Strict):
@@ -74,6 +76,8 @@ class CheckWords(_Strict):
     self: list[str] = []  # 私, 自分 ... (with a topic word)
     own_case: list[str] = []  # asked with a situation: 補償ってある, どうすれば ...
     opener: list[str] = []  # alone enough: "クーポンの件なんですが"
+    proxy: list[str] = []  # asking for someone else, not as a question: "母の代わりに聞いています"
+    permission: list[str] = []  # "…てもいいですか": with a proxy word, no question of the rules
 
 
 class Messages(_Strict):
