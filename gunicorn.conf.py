@@ -41,10 +41,15 @@ loglevel = os.environ.get("CLAIMBOT_LOG_LEVEL", "info")
 
 # Answering a message costs tens of ms of CPU (the FAQ's embedding); storing it, a few. In
 # the same process the answering threads would hold the interpreter and the webhook would
-# wait: answering runs in processes of its own (nice 10: the web workers come first).
+# wait: answering runs in processes of its own. With PostgreSQL they run at the lowest CPU
+# priority (nice 19: the web workers come first). With SQLite they keep the normal priority:
+# an answerer holds the one writer lock for a moment at every answer, and starved while it
+# holds it, it makes the webhook wait. Measured with bench/webhook.py (2 cores, 16 clients):
+# PostgreSQL p99 158 ms at nice 10, 134 ms at nice 19; SQLite 168 and 181 ms at nice 19,
+# 136 ms at nice 0; the same answers/s.
 # CLAIMBOT_ANSWERERS=0: every web worker answers its own events in threads instead.
 ANSWERERS = int(os.environ.get("CLAIMBOT_ANSWERERS", "1"))
-ANSWERER_NICE = 10
+ANSWERER_NICE = os.environ.get("CLAIMBOT_ANSWERER_NICE")  # default: by database, see above
 if ANSWERERS > 0:
     os.environ["CLAIMBOT_INBOX"] = "0"  # the web workers store; the answerers answer
     os.environ["CLAIMBOT_SENDER"] = "0"  # and deliver (the outbox rows are theirs)
@@ -74,15 +79,16 @@ class _Answerers:
     """`claimbot worker` processes beside the web workers: started when the master is ready,
     started again if one dies, stopped with the master."""
 
-    def __init__(self, count: int, log) -> None:  # noqa: ANN001 - gunicorn's logger
-        self.count, self.log = count, log
+    def __init__(self, count: int, nice: int, log) -> None:  # noqa: ANN001 - gunicorn's
+        self.count, self.nice, self.log = count, nice, log
         self.procs: list[subprocess.Popen | None] = [None] * count
         self.stopping = threading.Event()
 
     def _spawn(self, n: int) -> None:
         env = {**os.environ, "CLAIMBOT_INBOX": "1", "CLAIMBOT_SENDER": "1"}
+        nice = self.nice
         self.procs[n] = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env,
-                                         preexec_fn=_child_setup)
+                                         preexec_fn=lambda: _child_setup(nice))
         self.log.info("claimbot answerer started (pid %s)", self.procs[n].pid)
 
     def start(self) -> None:
@@ -111,9 +117,10 @@ class _Answerers:
                 p.kill()
 
 
-def _child_setup() -> None:
-    """In the answerer before exec: a lower CPU priority; end when the master ends."""
-    os.nice(ANSWERER_NICE)
+def _child_setup(nice: int) -> None:
+    """In the answerer before exec: its CPU priority; end when the master ends."""
+    if nice:
+        os.nice(nice)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
 
@@ -131,7 +138,11 @@ def when_ready(server):
     settings = load_settings()
     if not (settings.line_channel_secret and settings.line_channel_access_token):
         return  # the webhook answers 503; nothing will be stored to answer
-    _answerers = _Answerers(ANSWERERS, server.log)
+    if ANSWERER_NICE is not None:
+        nice = int(ANSWERER_NICE)
+    else:
+        nice = 0 if settings.db_url.startswith("sqlite") else 19
+    _answerers = _Answerers(ANSWERERS, nice, server.log)
     _answerers.start()
 
 
