@@ -271,15 +271,6 @@ class Sender:
             except Exception as exc:  # noqa: BLE001 - the database may be away for a while
                 log.warning("outbox poll failed: %s", type(exc).__name__)
 
-    def run_forever(self) -> None:
-        """`claimbot worker`: deliver due rows until stopped."""
-        self.start()
-        try:
-            while not self.stopping.wait(1.0):
-                pass
-        finally:
-            self.stop()
-
     # -- one row -----------------------------------------------------------------------------
     def due(self, limit: int = 100) -> list[int]:
         """Ids of rows that may be sent now, the oldest first, one per recipient (`deliver`

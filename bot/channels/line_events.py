@@ -21,8 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -130,15 +128,11 @@ def read_event(raw: Any) -> Incoming | None:
     )
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 @functools.cache
 def _store_statement(dialect: str) -> Any:
     """INSERT a webhook event unless its id is known; RETURNING tells which were new."""
     table = LineEvent.__table__
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    stmt = repo.insert_for(dialect)(table)
     return stmt.on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(
         table.c.id)
 
@@ -383,7 +377,7 @@ class LineEvents:
         values: dict[str, Any] = {"active": active, "last_seen": now}
         if not active:
             values["unfollowed_at"] = now
-        stmt = _insert(session)(LineSource).values(
+        stmt = repo.insert_for(session.get_bind().dialect.name)(LineSource).values(
             source_id=source_id, kind=kind, first_seen=now, **values)
         session.execute(stmt.on_conflict_do_update(index_elements=["source_id"], set_=values))
 

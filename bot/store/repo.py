@@ -18,8 +18,13 @@ from bot.store.models import Claim, Conversation, FaqEntry, UnansweredQuestion
 from bot.textnorm import normalize
 
 
+def insert_for(dialect: str):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT (both take ON CONFLICT): PostgreSQL's or SQLite's."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert_for(session.get_bind().dialect.name)
 
 
 def load_entries(session: Session) -> list[Entry]:
