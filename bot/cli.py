@@ -217,6 +217,7 @@ def faq_unanswered(limit: int) -> None:
 @click.option("--top", default=5, show_default=True, type=click.IntRange(1, 100))
 def faq_rank(faq_file: Path, queries: Path, top: int) -> None:
     """Rank any FAQ file's entries for each question: one JSON line per question."""
+    from bot import omp_threads_for_batches
     from bot.faq.entries import load_faq, read_text
     from bot.faq.ranker import Doc, Ranker
     from bot.knowledge.facts import load_facts
@@ -236,12 +237,13 @@ def faq_rank(faq_file: Path, queries: Path, top: int) -> None:
         except TemplateError:
             return template
 
+    omp_threads_for_batches()  # all questions are known: embed them in batches on every core
     started = time.perf_counter()
     ranker = Ranker([Doc(e.id, e.question, answer_text(e.answer), tuple(e.examples))
                      for e in entries], semantic=settings.semantic, cache_dir=settings.cache_dir)
     built = time.perf_counter()
-    for question in questions:
-        ranking = ranker.rank(question, top_k=top)
+    for question, ranking in zip(questions, ranker.rank_many(questions, top_k=top),
+                                 strict=True):
         click.echo(json.dumps({"query": question, "ranking": [
             {"id": entry_id, "score": round(float(score), 4)} for entry_id, score in ranking
         ]}, ensure_ascii=False))

