@@ -60,6 +60,11 @@ _NEAR = 8  # a short word ("現金", "2回") is negated by a ない this close, 
 _TOPIC = ("では", "じゃ", "は", "も", "なんか", "など")  # after a particle that puts it in scope
 
 
+def fold_small_kana(text: str) -> str:
+    """Small kana as full-size (しょうがい → しようがい), as readings and phones often differ."""
+    return text.translate(_SMALL)
+
+
 def plain(text: str) -> str:
     """Normalised text without spaces, polite and contracted conjugations folded to plain."""
     out = normalize(text).replace(" ", "")

