@@ -218,13 +218,13 @@ def faq_unanswered(limit: int) -> None:
 def faq_rank(faq_file: Path, queries: Path, top: int) -> None:
     """Rank any FAQ file's entries for each question: one JSON line per question."""
     from bot import omp_threads_for_batches
-    from bot.faq.entries import load_faq, read_text
+    from bot.faq.entries import load_faq_to_rank, read_text
     from bot.faq.ranker import Doc, Ranker
     from bot.knowledge.facts import load_facts
 
     settings = _settings()
     try:
-        entries = load_faq(faq_file)
+        entries = load_faq_to_rank(faq_file)
         questions = [q.strip() for q in read_text(queries).splitlines() if q.strip()]
     except DataFileError as exc:
         raise click.ClickException(str(exc)) from None

@@ -136,6 +136,32 @@ def test_faq_rank_prints_one_json_line_per_query(tmp_path: Path) -> None:
     assert "ms per query" in proc.stderr
 
 
+def test_faq_rank_reads_another_organisations_faq_leniently(tmp_path: Path) -> None:
+    """Numbered ids, keys of its own, an empty or very long answer: still ranked; a file
+    without questions is a clear error, not a traceback."""
+    faq = tmp_path / "city.yaml"
+    faq.write_text(yaml.safe_dump({"entries": [
+        {"id": 101, "question": "粗大ごみの出し方を知りたい", "answer": "事前申込制です。" * 800,
+         "category": "ごみ", "url": "https://example.jp/gomi"},
+        {"id": 102, "question": "住民票の写しはどこで取れますか", "answer": None},
+        {"id": "faq/103", "question": "犬の登録はどうすればいいですか", "answer": "保健所へ。",
+         "examples": None},
+    ]}, allow_unicode=True), encoding="utf-8")
+    queries = tmp_path / "q.txt"
+    queries.write_text("ソファを捨てたい\n住民票がほしい\nいぬのとうろく\n", encoding="utf-8")
+    proc = run(["faq", "rank", "--faq", str(faq), "--queries", str(queries), "--top", "1"],
+               tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["ranking"][0]["id"] for r in rows] == ["101", "102", "faq/103"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("entries:\n  - id: 1\n    answer: no question here\n", encoding="utf-8")
+    proc = run(["faq", "rank", "--faq", str(broken), "--queries", str(queries)], tmp_path)
+    assert proc.returncode != 0
+    assert "broken.yaml" in proc.stderr and "question" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize("operator", [None, "1"])
 def test_batches_use_every_core_unless_the_operator_chose(operator: str | None) -> None:
     """`claimbot faq rank` embeds in batches on all usable cores; the bot itself embeds one

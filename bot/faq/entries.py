@@ -43,6 +43,48 @@ class FaqFile(BaseModel):
     entries: list[Entry] = Field(min_length=1)
 
 
+class RankEntry(BaseModel):
+    """An entry of any FAQ file given to `claimbot faq rank`: the documented keys, read leniently
+    (another organisation's FAQ may number its ids, carry other keys or long answers)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+    id: Annotated[str, Field(min_length=1)]
+    question: Annotated[str, Field(min_length=1)]
+    answer: str = ""
+    examples: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _none_is_blank(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @field_validator("examples", "tags", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return () if value is None else value
+
+
+class _RankFile(BaseModel):
+    entries: list[RankEntry] = Field(min_length=1)
+
+
+def load_faq_to_rank(path: Path) -> list[RankEntry]:
+    """Read any FAQ file in the documented format to rank its entries (a bare list of entries
+    is taken too); DataFileError names the file and line of what cannot be read."""
+    source = path
+    data, lines = load_yaml(read_text(path), source)
+    if isinstance(data, list):
+        data = {"entries": data}
+    if not isinstance(data, dict):
+        raise DataFileError(source, 1, "expected a mapping with a top-level 'entries:' list")
+    try:
+        return _RankFile.model_validate(data).entries
+    except ValidationError as exc:
+        raise first_error(exc, lines, source) from None
+
+
 def parse_faq(text: str, source: Path | str) -> list[Entry]:
     """Parse FAQ YAML text; DataFileError names the file, the line and what is wrong."""
     return parse_faq_lines(text, source)[0]
