@@ -114,22 +114,27 @@ def test_faq_check_names_the_problem_and_import_changes_nothing(tmp_path, mutate
     assert imported.returncode != 0 and "nothing changed" in imported.stderr
 
 
+def _rank(tmp_path: Path, entries: list[dict], queries: str,
+          top: int) -> tuple[subprocess.CompletedProcess[str], list[dict]]:
+    """`claimbot faq rank` on these entries and questions: the process and its JSON lines."""
+    faq, questions = tmp_path / "faq.yaml", tmp_path / "q.txt"
+    faq.write_text(yaml.safe_dump({"entries": entries}, allow_unicode=True), encoding="utf-8")
+    questions.write_text(queries, encoding="utf-8")
+    proc = run(["faq", "rank", "--faq", str(faq), "--queries", str(questions), "--top",
+                str(top)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return proc, [json.loads(line) for line in proc.stdout.splitlines()]
+
+
 def test_faq_rank_prints_one_json_line_per_query(tmp_path: Path) -> None:
-    faq = tmp_path / "muni.yaml"
-    faq.write_text(yaml.safe_dump({"entries": [
+    proc, rows = _rank(tmp_path, [
         {"id": "gomi", "question": "粗大ごみの出し方を知りたい",
          "answer": "粗大ごみは事前に申し込みが必要です。"},
         {"id": "juminhyo", "question": "住民票の写しはどこで取れますか",
          "answer": "市役所の窓口かコンビニで取得できます。"},
         {"id": "inu", "question": "犬の登録はどうすればいいですか",
          "answer": "保健所で登録してください。{braces are text here}"},
-    ]}, allow_unicode=True), encoding="utf-8")
-    queries = tmp_path / "q.txt"
-    queries.write_text("古いソファを捨てたい\n\nコンビニで住民票をとりたい\n", encoding="utf-8")
-    proc = run(["faq", "rank", "--faq", str(faq), "--queries", str(queries), "--top", "2"],
-               tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    ], "古いソファを捨てたい\n\nコンビニで住民票をとりたい\n", top=2)
     assert [r["query"] for r in rows] == ["古いソファを捨てたい", "コンビニで住民票をとりたい"]
     assert [r["ranking"][0]["id"] for r in rows] == ["gomi", "juminhyo"]
     assert all(len(r["ranking"]) == 2 for r in rows)
@@ -139,24 +144,18 @@ def test_faq_rank_prints_one_json_line_per_query(tmp_path: Path) -> None:
 def test_faq_rank_reads_another_organisations_faq_leniently(tmp_path: Path) -> None:
     """Numbered ids, keys of its own, an empty or very long answer: still ranked; a file
     without questions is a clear error, not a traceback."""
-    faq = tmp_path / "city.yaml"
-    faq.write_text(yaml.safe_dump({"entries": [
+    _, rows = _rank(tmp_path, [
         {"id": 101, "question": "粗大ごみの出し方を知りたい", "answer": "事前申込制です。" * 800,
          "category": "ごみ", "url": "https://example.jp/gomi"},
         {"id": 102, "question": "住民票の写しはどこで取れますか", "answer": None},
         {"id": "faq/103", "question": "犬の登録はどうすればいいですか", "answer": "保健所へ。",
          "examples": None},
-    ]}, allow_unicode=True), encoding="utf-8")
-    queries = tmp_path / "q.txt"
-    queries.write_text("ソファを捨てたい\n住民票がほしい\nいぬのとうろく\n", encoding="utf-8")
-    proc = run(["faq", "rank", "--faq", str(faq), "--queries", str(queries), "--top", "1"],
-               tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    ], "ソファを捨てたい\n住民票がほしい\nいぬのとうろく\n", top=1)
     assert [r["ranking"][0]["id"] for r in rows] == ["101", "102", "faq/103"]
     broken = tmp_path / "broken.yaml"
     broken.write_text("entries:\n  - id: 1\n    answer: no question here\n", encoding="utf-8")
-    proc = run(["faq", "rank", "--faq", str(broken), "--queries", str(queries)], tmp_path)
+    proc = run(["faq", "rank", "--faq", str(broken), "--queries", str(tmp_path / "q.txt")],
+               tmp_path)
     assert proc.returncode != 0
     assert "broken.yaml" in proc.stderr and "question" in proc.stderr
     assert "Traceback" not in proc.stderr
