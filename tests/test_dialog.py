@@ -297,3 +297,13 @@ def test_a_correction_at_the_read_back_with_its_value(talk: Talk, fix: str, show
     assert f"ご利用店舗名：{shown}" in talk.text()
     talk.say("店名が違います")  # no value: the item is asked again
     assert "お店の名前を入力してください" in talk.text()
+
+
+
+def test_a_date_read_out_in_hiragana(talk: Talk) -> None:
+    talk.say("ほしょうのたいしょうかしりたいです")
+    talk.say("はい")
+    talk.say("きげんまでにつかえませんでした")
+    talk.say("にがつにじゅうよっか")
+    assert "1円以上残っていましたか" in talk.text()
+    assert talk.state["dlg"]["slots"]["expiry"] == "original"
