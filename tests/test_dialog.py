@@ -299,6 +299,15 @@ def test_a_correction_at_the_read_back_with_its_value(talk: Talk, fix: str, show
     assert "お店の名前を入力してください" in talk.text()
 
 
+def test_kansai_opener_starts_the_check(talk: Talk) -> None:
+    # 「使われへんかってん」 is 「使えなかった」; 「補償とかあるん？」 asks about their own case
+    talk.say("クーポン使われへんかってんけど、補償とかあるん？")
+    assert "有効期限はいつですか" in talk.text()
+    talk.say("2/24やったと思うで")
+    talk.say("まだ3000円くらい残っとったわ")
+    talk.say("アプリにチャージしとったで")
+    assert outcome(talk) == "a_app"
+
 
 def test_a_date_read_out_in_hiragana(talk: Talk) -> None:
     talk.say("ほしょうのたいしょうかしりたいです")

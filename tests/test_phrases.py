@@ -25,6 +25,14 @@ from bot.phrases import best, contains, find, plain, reading
     ("ありませんでした", "ない"),
     ("アプリはやめました", "アプリはやめた"),
     ("使えなかったです", "使えなかった"),
+    # Kansai: 〜へん, 〜へんかってん (〜なかったんだ), 〜とった, もろてん
+    ("使われへんかってん", "使われなかった"),
+    ("わからへん", "わからない"),
+    ("覚えてへん", "覚えていない"),
+    ("アプリは使てへん", "アプリは使てない"),
+    ("チャージしとった", "チャージしていた"),
+    ("紙のクーポンもろてん", "紙のクーポンもらった"),
+    ("わからへんねん", "わからないねん"),  # the copula ねん is no negation
 ])
 def test_polite_and_contracted_forms_meet_the_plain_phrase(typed: str, written: str) -> None:
     assert plain(typed) == plain(written)
