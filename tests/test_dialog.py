@@ -316,3 +316,11 @@ def test_a_date_read_out_in_hiragana(talk: Talk) -> None:
     talk.say("にがつにじゅうよっか")
     assert "1円以上残っていましたか" in talk.text()
     assert talk.state["dlg"]["slots"]["expiry"] == "original"
+
+
+def test_a_frozen_screen_with_no_double_charge_is_something_else(talk: Talk) -> None:
+    talk.say("補償の対象か確認したいです")
+    talk.say("はい")
+    talk.say("支払いの画面が固まって、お店に断られました。残高は減ってないし二重にもなってません")
+    assert outcome(talk) == "other"
+    assert "0120-479-249" in talk.text()

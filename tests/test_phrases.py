@@ -44,6 +44,8 @@ def test_a_short_word_is_negated_later_in_its_clause() -> None:
 
 
 def test_a_particle_before_the_negation_still_negates() -> None:
+    assert not contains("残高は減ってないし二重にもなってません", ["二重"])
+    assert not contains("2重にはなっていないです", ["2重"])
     assert not contains("2回押したけど引かれてはいない", ["引かれ"])
     assert not contains("引かれてもいないです", ["引かれ"])
     assert contains("2回押したら2回とも引かれていた", ["引かれ"])
