@@ -73,6 +73,7 @@ _BARE_DATE_REST = re.compile(
     r"(たぶん|多分|確か|たしか|えーと|えっと|えと|あー)?(まで|迄)?(の(やつ|もの|分|クーポン))?"
     r"(だ|だった)?(と思う|とおもう|はず|かな|だと思う|だったと思う)?(よ|ね)?")
 _RESTATE_MAX = 20  # a repeated answer is short; a longer text is read as a new question
+_VAGUE_MAX = 20  # so is a day named only vaguely (「金曜日まででした」)
 # Words that say an earlier answer was wrong.
 _CHANGE_MARKS = [
     "やっぱり", "違った", "間違え", "間違い", "まちがえ", "まちがい", "勘違い",
@@ -569,6 +570,9 @@ class Dialog(Runner):
         """Earlier answers the text changes, when it says an answer was wrong (「さっきの間違いで」
         「やっぱり」): a slot read from the sentence with another value, else the answer to an
         earlier question (latest first) that the text chooses differently; the question asked
+            if step is not None and self.vague(self.flow.steps[step], text):
+                self.proceed(self.say(self.flow.steps[step].vague_say))
+                return True
         now keeps its own answer."""
         if not (phrases.contains(text, _CHANGE_MARKS) or _LEADING_NO.match(text)):
             return {}
@@ -580,6 +584,12 @@ class Dialog(Runner):
             return {}
         for name in reversed(self.dlg["trail"]):
             earlier = self.flow.steps[name]
+    def vague(self, step: StepDef, text: str) -> bool:
+        """An answer that names a day only vaguely (「金曜日まで」): asked again, not guessed.
+        A question or a longer story (「昨日URLが届いたのですが」) is left to the FAQ."""
+        return bool(step.vague_say) and not self.looks_like_question(text) and len(
+            phrases.plain(text)) <= _VAGUE_MAX and phrases.contains(text, step.vague_words)
+
             value = self.choose(earlier, text)
             if value is not None and value != known.get(earlier.slot):
                 return {earlier.slot: value}

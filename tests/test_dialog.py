@@ -324,3 +324,27 @@ def test_a_frozen_screen_with_no_double_charge_is_something_else(talk: Talk) -> 
     talk.say("支払いの画面が固まって、お店に断られました。残高は減ってないし二重にもなってません")
     assert outcome(talk) == "other"
     assert "0120-479-249" in talk.text()
+
+
+
+@pytest.mark.parametrize("vague", ["金曜日まででした", "きんようびです", "先週まで"])
+def test_an_expiry_named_by_weekday_is_asked_again(talk: Talk, vague: str) -> None:
+    talk.say("補償の対象か確認したいです")
+    talk.say("はい")
+    talk.say("使い切れないまま期限が来てしまいました")
+    talk.say(vague)
+    text = talk.text()
+    assert "日付を、月と日でお送りください" in text and "例：2023年2月24日" in text
+    assert "うまく読み取れませんでした" not in text
+    assert "expiry" not in talk.state["dlg"]["slots"]  # not guessed
+    talk.say("2月24日です")
+    assert "1円以上残っていましたか" in talk.text()
+
+
+def test_a_question_naming_a_day_is_still_a_detour(talk: Talk) -> None:
+    talk.say("補償の対象か確認したいです")
+    talk.say("はい")
+    talk.say("期限までに使えなかった")
+    talk.say("コールセンターは土曜日もやっていますか？")
+    assert "0120-479-249" in talk.text()
+    assert "月と日でお送りください" not in talk.text()
