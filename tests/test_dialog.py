@@ -326,7 +326,6 @@ def test_a_frozen_screen_with_no_double_charge_is_something_else(talk: Talk) -> 
     assert "0120-479-249" in talk.text()
 
 
-
 @pytest.mark.parametrize("vague", ["金曜日まででした", "きんようびです", "先週まで"])
 def test_an_expiry_named_by_weekday_is_asked_again(talk: Talk, vague: str) -> None:
     talk.say("補償の対象か確認したいです")
@@ -348,3 +347,20 @@ def test_a_question_naming_a_day_is_still_a_detour(talk: Talk) -> None:
     talk.say("コールセンターは土曜日もやっていますか？")
     assert "0120-479-249" in talk.text()
     assert "月と日でお送りください" not in talk.text()
+
+
+@pytest.mark.parametrize("question", [
+    "クーポンなくしてお問合せ番号がわからないんですけど、どうしたらいいですか？",
+    "クーポン失くしてもうてお問合せ番号わからへんねんけど、どないしたらええの？",
+])
+def test_not_knowing_something_else_is_a_question_not_this_answer(
+        talk: Talk, question: str) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say("はい")
+    talk.say("期限までに使えなかった")
+    talk.say("2月24日")
+    talk.say(question)  # asked while the balance is asked
+    assert "宿泊施設" in talk.text() and "1円以上残っていましたか" in talk.text()
+    assert "balance" not in talk.state["dlg"]["slots"]
+    talk.say("残高わからないです")  # the question asked, not known: that answer stands
+    assert outcome(talk) == "unsure_balance"
