@@ -73,6 +73,7 @@ _BARE_DATE_REST = re.compile(
     r"(たぶん|多分|確か|たしか|えーと|えっと|えと|あー)?(まで|迄)?(の(やつ|もの|分|クーポン))?"
     r"(だ|だった)?(と思う|とおもう|はず|かな|だと思う|だったと思う)?(よ|ね)?")
 _RESTATE_MAX = 20  # a repeated answer is short; a longer text is read as a new question
+_VAGUE_MAX = 20  # so is a day named only vaguely (「金曜日まででした」)
 # Words that say an earlier answer was wrong.
 _CHANGE_MARKS = [
     "やっぱり", "違った", "間違え", "間違い", "まちがえ", "まちがい", "勘違い",
@@ -292,8 +293,14 @@ class Runner:
         if unsure is not None and value == unsure.value and _unknown_is_other(text, unsure.say):
             # 「アプリは使っていません。でもお問合せ番号がわかりません」: what they do not know is
             # something else (「番号が」); the question asked has its answer in the sentence.
-            value = phrases.best(text, [(c.value, [self.say(c.label), *c.say])
-                                        for c in step.choices if c is not unsure]) or value
+            others = phrases.best(text, [(c.value, [self.say(c.label), *c.say])
+                                         for c in step.choices if c is not unsure])
+            if others is None and self.looks_like_question(text) and not phrases.contains(
+                    text, [*step.date_cues, *step.amount_cues]):
+                # 「お問合せ番号がわからないのですが、どうすれば？」 while the balance is asked:
+                # a question of its own (left to the FAQ), not "I don't know" to this one.
+                return None
+            value = others or value
         if value is not None:
             return value
         denial = self.denied_yes(step, text)
@@ -414,8 +421,18 @@ def _unknown_is_other(text: str, unsure_words: list[str]) -> bool:
     text_plain = phrases.plain_phrase(text)
     spans = [span for word in unsure_words
              for span in phrases.find(text_plain, phrases.plain_phrase(word))]
-    return bool(spans) and all(start > 0 and text_plain[start - 1] in "がを"
-                               for start, _ in spans)
+    return bool(spans) and all(start > 0 and (
+        text_plain[start - 1] in "がを" or _bare_object(text_plain[:start])) for start, _ in spans)
+
+
+# A noun right before 「わからない」, its particle dropped (「お問合せ番号わからへん」), but not an
+# adverb (「全然わからない」「正直覚えてない」).
+_NOUN_END = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ffa-z]$")
+_ADVERBS = ("全然", "正直", "全く", "本当", "今", "結局", "実際", "一切", "自分", "私")
+
+
+def _bare_object(before: str) -> bool:
+    return _NOUN_END.search(before) is not None and not before.endswith(_ADVERBS)
 
 
 _DATE_BITS = re.compile(
@@ -553,6 +570,9 @@ class Dialog(Runner):
                 # asked now is asked again, not "not understood".
                 self.proceed(self.say(self.flow.texts.noted))
                 return True
+            if step is not None and self.vague(self.flow.steps[step], text):
+                self.proceed(self.say(self.flow.steps[step].vague_say))
+                return True
             return False
         for slot, value in learned.items():
             self.dlg["slots"][slot] = value
@@ -563,6 +583,12 @@ class Dialog(Runner):
         # The answer was to another question: say it is taken before asking this one again.
         self.proceed(self.say(self.flow.texts.noted) if asked_again else "")
         return True
+
+    def vague(self, step: StepDef, text: str) -> bool:
+        """An answer that names a day only vaguely (「金曜日まで」): asked again, not guessed.
+        A question or a longer story (「昨日URLが届いたのですが」) is left to the FAQ."""
+        return bool(step.vague_say) and not self.looks_like_question(text) and len(
+            phrases.plain(text)) <= _VAGUE_MAX and phrases.contains(text, step.vague_words)
 
     def changed_answers(self, text: str, found: dict[str, str], step: str | None
                         ) -> dict[str, str]:

@@ -398,8 +398,85 @@ def _build_date(year: int, month: int, day: int, years: tuple[int, int]) -> date
 _KANA_UNITS = (("ねん", "年"), ("がつ", "月"), ("にち", "日"), ("ガツ", "月"), ("ニチ", "日"))
 
 
+_KANA_ONES = {"いち": 1, "に": 2, "さん": 3, "よん": 4, "し": 4, "ご": 5, "ろく": 6, "なな": 7,
+              "しち": 7, "はち": 8, "きゅう": 9, "く": 9}
+_KANA_MONTHS = {**{k: v for k, v in _KANA_ONES.items() if k not in ("よん", "なな", "きゅう")},
+                "じゅう": 10, "じゅういち": 11, "じゅうに": 12}
+_KANA_DAYS_OWN = {"ついたち": 1, "ふつか": 2, "みっか": 3, "よっか": 4, "いつか": 5, "むいか": 6,
+                  "なのか": 7, "なぬか": 7, "ようか": 8, "ここのか": 9, "とおか": 10, "はつか": 20}
+
+
+def _kana_day_table() -> dict[str, int]:
+    days = dict(_KANA_DAYS_OWN)
+    for tens_kana, tens in (("じゅう", 10), ("にじゅう", 20), ("さんじゅう", 30)):
+        days[tens_kana + "にち"] = tens
+        for ones_kana, ones in _KANA_ONES.items():
+            if tens + ones <= 31 and ones_kana not in ("よん", "し"):
+                days[f"{tens_kana}{ones_kana}にち"] = tens + ones
+        if tens < 30:
+            days[tens_kana + "よっか"] = tens + 4
+    return days
+
+
+_SMALL_KANA = str.maketrans("っゃゅょ", "つやゆよ")
+
+
+def _kana_alternation(table: dict[str, int]) -> str:
+    # phones drop small kana (にじゆうよつか): either size; the longest reading first
+    def pattern(key: str) -> str:
+        return "".join(f"[{ch}{ch.translate(_SMALL_KANA)}]" if ch in "っゃゅょ" else ch
+                       for ch in key)
+    return "|".join(pattern(k) for k in sorted(table, key=len, reverse=True))
+_KANA_DAYS = _kana_day_table()
+_KANA_DAY_VALUE = {k.translate(_SMALL_KANA): v for k, v in _KANA_DAYS.items()}
+_KANA_MONTH_VALUE = {k.translate(_SMALL_KANA): v for k, v in _KANA_MONTHS.items()}
+_KANA_MONTH_RE = re.compile(
+    "(?P<month>" + _kana_alternation(_KANA_MONTHS) + ")がつ(?:の)?(?P<day>"
+    + _kana_alternation(_KANA_DAYS) + ")"
+    # a month alone only where a date ends (「しがつ」 inside 「わたしがつかった」 is no April)
+    + "|(?P<alone>" + _kana_alternation(_KANA_MONTHS)
+    + ")がつ(?=$|[^ぁ-ゖ]|まで|です|でし|の|ま|すえ)")
+# a day alone only in a reading no word shares (にじゅうよっか, じゅうごにち; not いつか, ようか)
+_KANA_DAY_RE = re.compile(
+    "(?:(?<![ぁ-ゖ])|(?<=[はがもの]))(?P<day>" + _kana_alternation(
+        {k: v for k, v in _KANA_DAYS.items() if k.startswith(("じゅう", "にじゅう", "さんじゅう"))})
+    + ")")
+_KANA_ERA_YEAR_RE = re.compile(
+    r"(?P<era>れいわ|令和|へいせい|平成)\s*"
+    r"(?P<y>いち|に|さん|よ|よん|ご|ろく|なな|しち|はち|く|き[ゅゆ]う|がん)ねん"
+    r"|にせんにじ[ゅゆ]う(?P<y2>いち|に|さん|よ|よん|ご)?ねん")
+_ERA_KANJI = {"れいわ": "令和", "へいせい": "平成"}
+
+
+def kana_dates(text: str) -> str:
+    """A date read out in hiragana, in digits (にがつにじゅうよっか → 2月24日)."""
+    if not any("\u3041" <= ch <= "\u309f" for ch in text):
+        return text
+
+    def era_year(m: re.Match[str]) -> str:
+        if m["era"]:
+            y = m["y"]
+            value = 1 if y == "がん" else _KANA_ONES.get(
+                y.replace("ゆ", "ゅ"), 4 if y == "よ" else 0)
+            return f"{_ERA_KANJI.get(m['era'], m['era'])}{value}年"
+        y2 = m["y2"]
+        return f"{2020 + (_KANA_ONES.get(y2, 4 if y2 == 'よ' else 0) if y2 else 0)}年"
+
+    def month_day(m: re.Match[str]) -> str:
+        if m["alone"]:
+            return f"{_KANA_MONTH_VALUE[m['alone'].translate(_SMALL_KANA)]}月"
+        month = _KANA_MONTH_VALUE[m["month"].translate(_SMALL_KANA)]
+        return f"{month}月{_KANA_DAY_VALUE[m['day'].translate(_SMALL_KANA)]}日"
+
+    text = _KANA_ERA_YEAR_RE.sub(era_year, text)
+    text = _KANA_MONTH_RE.sub(month_day, text)
+    return _KANA_DAY_RE.sub(lambda m: f"{_KANA_DAY_VALUE[m['day'].translate(_SMALL_KANA)]}日", text)
+
+
 def kana_date_units(text: str) -> str:
-    """Units typed in kana after a number (2がつ24にち) as the kanji units."""
+    """Units typed in kana after a number (2がつ24にち) as the kanji units, and dates read out
+    in hiragana (にがつにじゅうよっか) in digits."""
+    text = kana_dates(text)
     for kana, unit in _KANA_UNITS:
         text = re.sub(r"(?<=[0-9０-９])\s*" + kana, unit, text)
     return text

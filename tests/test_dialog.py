@@ -297,3 +297,70 @@ def test_a_correction_at_the_read_back_with_its_value(talk: Talk, fix: str, show
     assert f"ご利用店舗名：{shown}" in talk.text()
     talk.say("店名が違います")  # no value: the item is asked again
     assert "お店の名前を入力してください" in talk.text()
+
+
+def test_kansai_opener_starts_the_check(talk: Talk) -> None:
+    # 「使われへんかってん」 is 「使えなかった」; 「補償とかあるん？」 asks about their own case
+    talk.say("クーポン使われへんかってんけど、補償とかあるん？")
+    assert "有効期限はいつですか" in talk.text()
+    talk.say("2/24やったと思うで")
+    talk.say("まだ3000円くらい残っとったわ")
+    talk.say("アプリにチャージしとったで")
+    assert outcome(talk) == "a_app"
+
+
+def test_a_date_read_out_in_hiragana(talk: Talk) -> None:
+    talk.say("ほしょうのたいしょうかしりたいです")
+    talk.say("はい")
+    talk.say("きげんまでにつかえませんでした")
+    talk.say("にがつにじゅうよっか")
+    assert "1円以上残っていましたか" in talk.text()
+    assert talk.state["dlg"]["slots"]["expiry"] == "original"
+
+
+def test_a_frozen_screen_with_no_double_charge_is_something_else(talk: Talk) -> None:
+    talk.say("補償の対象か確認したいです")
+    talk.say("はい")
+    talk.say("支払いの画面が固まって、お店に断られました。残高は減ってないし二重にもなってません")
+    assert outcome(talk) == "other"
+    assert "0120-479-249" in talk.text()
+
+
+@pytest.mark.parametrize("vague", ["金曜日まででした", "きんようびです", "先週まで"])
+def test_an_expiry_named_by_weekday_is_asked_again(talk: Talk, vague: str) -> None:
+    talk.say("補償の対象か確認したいです")
+    talk.say("はい")
+    talk.say("使い切れないまま期限が来てしまいました")
+    talk.say(vague)
+    text = talk.text()
+    assert "日付を、月と日でお送りください" in text and "例：2023年2月24日" in text
+    assert "うまく読み取れませんでした" not in text
+    assert "expiry" not in talk.state["dlg"]["slots"]  # not guessed
+    talk.say("2月24日です")
+    assert "1円以上残っていましたか" in talk.text()
+
+
+def test_a_question_naming_a_day_is_still_a_detour(talk: Talk) -> None:
+    talk.say("補償の対象か確認したいです")
+    talk.say("はい")
+    talk.say("期限までに使えなかった")
+    talk.say("コールセンターは土曜日もやっていますか？")
+    assert "0120-479-249" in talk.text()
+    assert "月と日でお送りください" not in talk.text()
+
+
+@pytest.mark.parametrize("question", [
+    "クーポンなくしてお問合せ番号がわからないんですけど、どうしたらいいですか？",
+    "クーポン失くしてもうてお問合せ番号わからへんねんけど、どないしたらええの？",
+])
+def test_not_knowing_something_else_is_a_question_not_this_answer(
+        talk: Talk, question: str) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say("はい")
+    talk.say("期限までに使えなかった")
+    talk.say("2月24日")
+    talk.say(question)  # asked while the balance is asked
+    assert "宿泊施設" in talk.text() and "1円以上残っていましたか" in talk.text()
+    assert "balance" not in talk.state["dlg"]["slots"]
+    talk.say("残高わからないです")  # the question asked, not known: that answer stands
+    assert outcome(talk) == "unsure_balance"

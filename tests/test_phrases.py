@@ -25,6 +25,14 @@ from bot.phrases import best, contains, find, plain, reading
     ("ありませんでした", "ない"),
     ("アプリはやめました", "アプリはやめた"),
     ("使えなかったです", "使えなかった"),
+    # Kansai: 〜へん, 〜へんかってん (〜なかったんだ), 〜とった, もろてん
+    ("使われへんかってん", "使われなかった"),
+    ("わからへん", "わからない"),
+    ("覚えてへん", "覚えていない"),
+    ("アプリは使てへん", "アプリは使てない"),
+    ("チャージしとった", "チャージしていた"),
+    ("紙のクーポンもろてん", "紙のクーポンもらった"),
+    ("わからへんねん", "わからないねん"),  # the copula ねん is no negation
 ])
 def test_polite_and_contracted_forms_meet_the_plain_phrase(typed: str, written: str) -> None:
     assert plain(typed) == plain(written)
@@ -36,6 +44,8 @@ def test_a_short_word_is_negated_later_in_its_clause() -> None:
 
 
 def test_a_particle_before_the_negation_still_negates() -> None:
+    assert not contains("残高は減ってないし二重にもなってません", ["二重"])
+    assert not contains("2重にはなっていないです", ["2重"])
     assert not contains("2回押したけど引かれてはいない", ["引かれ"])
     assert not contains("引かれてもいないです", ["引かれ"])
     assert contains("2回押したら2回とも引かれていた", ["引かれ"])

@@ -12,6 +12,7 @@ from bot.slots import (
     PREFECTURES,
     Parsed,
     SlotError,
+    kana_date_units,
     parse_address,
     parse_date,
     parse_email,
@@ -676,3 +677,26 @@ def test_messages_are_polite_japanese_with_no_english() -> None:
         words = re.findall(r"[A-Za-z]+", message)
         assert set(words) <= ALLOWED_ASCII_WORDS, (message, words)
         assert len(message) <= 120, message
+
+
+@pytest.mark.parametrize("raw", [
+    "にがつにじゅうよっか",
+    "にがつ にじゅうよっかです",
+    "にがつにじゆうよつか",  # small kana dropped on a phone
+    "にがつのにじゅうよっか",
+    "れいわごねんにがつにじゅうよっか",
+    "にせんにじゅうさんねん にがつ にじゅうよっか",
+])
+def test_date_read_out_in_hiragana(raw: str) -> None:
+    assert parse_date(raw).value == FEB24
+
+
+def test_hiragana_dates_other_days_and_words_left_alone() -> None:
+    assert parse_date("さんがつさんじゅういちにち").value == date(2023, 3, 31)
+    assert parse_date("じゅうにがつついたち").value == date(2023, 12, 1)
+    assert parse_date("さんがつとおか").value == date(2023, 3, 10)
+    assert kana_date_units("わたしがつかった") == "わたしがつかった"  # 私が使った, no April
+    assert kana_date_units("いつかつかう") == "いつかつかう"  # someday, not the 5th
+    assert kana_date_units("きげんはにじゅうよっか") == "きげんは24日"
+    with pytest.raises(SlotError):
+        parse_date("にじゅうよっか")  # the month is asked for

@@ -33,7 +33,8 @@ from tests.test_conversations import RECEIPT, SCENARIOS, Transcript, _turn
 
 BY_CLOCK: dict[str, list[dict[str, Any]]] = defaultdict(list)
 for _scenario in SCENARIOS:
-    BY_CLOCK[_scenario.get("now", CAMPAIGN_TIME)].append(_scenario)
+    if not _scenario.get("xfail"):  # failed today by the bot: a strict xfail in the terminal test
+        BY_CLOCK[_scenario.get("now", CAMPAIGN_TIME)].append(_scenario)
 
 
 def _seen(delivery: Delivery) -> str:
