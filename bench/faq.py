@@ -6,7 +6,8 @@ For `claimbot faq rank`:  python bench/faq.py --export-synthetic 1800 DIR  (then
 (1) knowledge/faq.yaml with tests/data/faq_heldout.yaml (when present) and, always, a
     "held-out examples" set: the last example phrasing of every entry is taken out of the index
     and asked as a question; plus out-of-scope questions written here.
-    Also tests/data/faq_fresh.yaml (when present), its dev and test halves on separate lines.
+    Also tests/data/faq_fresh.yaml (when present), its dev and test halves on separate lines,
+    and tests/data/faq_oos.yaml (when present: out-of-scope questions only), likewise.
 (2) latency per query (p50/p95) and index build time at 30 and 2,000 entries; the 2,000 are a
     synthetic but realistic municipal FAQ generated from templates below (deterministic, offline),
     with a plain character-bigram BM25 baseline on the same entries and queries.
@@ -166,6 +167,17 @@ def load_heldout() -> list[tuple[str, Label]] | None:
 def load_fresh() -> dict[str, list[tuple[str, Label]]]:
     """tests/data/faq_fresh.yaml by split ("dev", "test"), or {} if it is not there."""
     path = ROOT / "tests" / "data" / "faq_fresh.yaml"
+    if not path.exists():
+        return {}
+    out: dict[str, list[tuple[str, Label]]] = {}
+    for x in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]:
+        out.setdefault(str(x.get("split", "dev")), []).append((str(x["q"]), x.get("id")))
+    return out
+
+
+def load_oos() -> dict[str, list[tuple[str, Label]]]:
+    """tests/data/faq_oos.yaml (out-of-scope questions) by split, or {} if it is not there."""
+    path = ROOT / "tests" / "data" / "faq_oos.yaml"
     if not path.exists():
         return {}
     out: dict[str, list[tuple[str, Label]]] = {}
@@ -386,6 +398,10 @@ def main() -> None:
             print(f" [{label}] tests/data/faq_fresh.yaml, {split} half")
             print(ins.line(f"in scope ({split})", cost=True))
             print(outs.line(f"out of scope ({split})", cost=True))
+        for split, items in load_oos().items():
+            _, outs = evaluate(r, items, honest)
+            print(f" [{label}] tests/data/faq_oos.yaml, {split} half")
+            print(outs.line(f"out of scope, oos set ({split})", cost=True))
         ins, outs = evaluate(Ranker(kept, semantic=sem, cascade=cascade), ex_items + oos, honest)
         print(f" [{label}] last example of each entry held out + bench out-of-scope list")
         print(ins.line("held-out examples", cost=True))
