@@ -26,6 +26,7 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -551,20 +552,39 @@ class Ranker:
         self, queries: Sequence[str], top_k: int = 5
     ) -> Iterator[list[tuple[str, float]]]:
         """:meth:`rank` for each of many questions, in order (``claimbot faq rank``): the same
-        rankings, with the questions that need an embedding embedded in batches."""
-        for start in range(0, len(queries), _QUERY_BATCH):
-            chunk = queries[start : start + _QUERY_BATCH]
-            staged = [self._lexical_stage(q) if self._rankable(q, top_k) else None for q in chunk]
-            unsettled = [q for q, s in zip(chunk, staged, strict=True) if s and s[1] is None]
-            if unsettled:
-                _query_vectors(self._model, [_query_text(q) for q in unsettled])
-            for q, s in zip(chunk, staged, strict=True):
-                if s is None:
-                    yield []
-                    continue
-                f, settled = s
-                blend, conf = settled if settled is not None else self._semantic_stage(q, f)
-                yield self._top(blend, conf, top_k)
+        rankings, with the questions that need an embedding embedded in batches.
+
+        A batch is embedded in a second thread (the native model lets go of the GIL) while this
+        one scores the batch before it: the scoring's few milliseconds a question are hidden."""
+        chunks = [queries[i : i + _QUERY_BATCH] for i in range(0, len(queries), _QUERY_BATCH)]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as embedder:
+            previous: tuple[Sequence[str], list[Any]] | None = None
+            pending: Future[None] | None = None
+            for chunk in chunks:
+                staged = [self._lexical_stage(q) if self._rankable(q, top_k) else None
+                          for q in chunk]
+                if pending is not None:
+                    pending.result()
+                texts = [_query_text(q) for q, s in zip(chunk, staged, strict=True)
+                         if s and s[1] is None]
+                pending = embedder.submit(_query_vectors, self._model, texts) if texts else None
+                if previous is not None:
+                    yield from self._finish(*previous, top_k)
+                previous = (chunk, staged)
+            if pending is not None:
+                pending.result()
+            if previous is not None:
+                yield from self._finish(*previous, top_k)
+
+    def _finish(self, chunk: Sequence[str], staged: list[Any],
+                top_k: int) -> Iterator[list[tuple[str, float]]]:
+        for q, s in zip(chunk, staged, strict=True):
+            if s is None:
+                yield []
+                continue
+            f, settled = s
+            blend, conf = settled if settled is not None else self._semantic_stage(q, f)
+            yield self._top(blend, conf, top_k)
 
     def _rankable(self, query: object, top_k: int) -> bool:
         return isinstance(query, str) and top_k > 0 and bool(self.docs) and bool(match_key(query))
