@@ -169,6 +169,21 @@ def test_the_scenarios_cover_every_route(knowledge) -> None:
     assert len([s for s in SCENARIOS if s.get("jsonl")]) >= 5
 
 
+def test_what_people_type_is_text() -> None:
+    """YAML reads an unquoted 2023-02-24 as a date and 10:00 as a number: every turn, expected
+    phrase and fact must stay the text a person types or reads."""
+    for s in SCENARIOS:
+        for turn in s["turns"]:
+            said = turn if isinstance(turn, str) else next(
+                (turn[k] for k in ("say", "tap", "tap_old") if k in turn), None)
+            assert isinstance(said, str), (s["id"], turn)
+            for key in ("expect", "expect_not"):
+                if isinstance(turn, dict):
+                    assert all(isinstance(x, str) for x in turn.get(key, [])), (s["id"], turn)
+        for key in ("facts", "forbidden"):
+            assert all(isinstance(x, str) for x in s.get(key) or []), (s["id"], key)
+
+
 # ------------------------------------------------------------------ through the real process
 
 class Process:
