@@ -137,3 +137,19 @@ def test_the_step_is_pure(knowledge, matcher) -> None:
     first = step({}, Input(text="ポイントの種類は？"), talk.ctx)
     second = step({}, Input(text="ポイントの種類は？"), talk.ctx)
     assert first.messages == second.messages and first.state == second.state
+
+
+@pytest.mark.parametrize("text", ["補償について", "返金してほしい", "お金返して", "クーポンについて",
+                                  "補償してほしいです"])
+def test_a_bare_wish_about_the_compensation_starts_the_check(talk: Talk, text: str) -> None:
+    """A first message that only names the matter (「補償について」) or asks for the money back:
+    the check of their case, not an FAQ answer that happens to share a word (it was tax law)."""
+    talk.say(text)
+    assert talk.state.get("dlg"), talk.text()
+    assert "regionPAYで受け取りましたか" in talk.text()
+
+
+def test_wanting_to_apply_gets_how_to_apply(talk: Talk) -> None:
+    talk.say("申請したい")
+    assert talk.state.get("last_answer") == "apply-how", talk.text()
+    assert "申請のしかたは" in talk.text()
