@@ -50,6 +50,15 @@ class Rule(_Strict):
     unless: list[str] = []
 
 
+class Corrections(_Strict):
+    """How people take an answer back: 「やっぱり」, 「ちゃう、電子クーポンやった」,
+    「2月24日…あ、違いました」."""
+
+    marks: list[str] = []  # anywhere in the text: an earlier answer is being changed
+    leading_no: list[str] = []  # a leading "no" (「いや、」「ちゃう、」)
+    retract: list[str] = []  # the whole tail of an answer after its value: the value is taken back
+
+
 class OutcomeDef(_Strict):
     title: str
     route: str | None = None
@@ -104,6 +113,7 @@ class Flow(_Strict):
     # Whole answers that say yes or no to a question asked with a verb (「ある」「した」「ない」),
     # for the choices marked `means`; read only as the whole answer, never inside a sentence.
     bare_answers: dict[Literal["yes", "no"], list[str]] = {}
+    corrections: Corrections = Corrections()
     outcomes: dict[str, OutcomeDef]
     intakes: dict[str, IntakeDef]
     texts: Texts

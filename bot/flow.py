@@ -74,15 +74,13 @@ _BARE_DATE_REST = re.compile(
     r"(だ|だった)?(と思う|とおもう|はず|かな|だと思う|だったと思う)?(よ|ね)?")
 _RESTATE_MAX = 20  # a repeated answer is short; a longer text is read as a new question
 _VAGUE_MAX = 20  # so is a day named only vaguely (「金曜日まででした」)
-# Words that say an earlier answer was wrong.
-_CHANGE_MARKS = [
-    "やっぱり", "違った", "間違え", "間違い", "まちがえ", "まちがい", "勘違い",
-    "かんちがい", "訂正", "じゃなくて", "ではなくて", "思い出した", "さっきのは",
-    "さっきの答え", "さっきの回答", "先ほどの", "さきほどの", "前の答え", "本当は",
-    "正しくは", "修正"]
-# 「いや、期限は3月10日だった」: a leading "no" that takes back what was said before.
-_LEADING_NO = re.compile(
-    r"^\s*(?:あ|あっ|あー|えっと|ごめん|すみません)?[、,\s]*(?:いや|いえ)[、,。\s]")
+# 「いや、期限は3月10日だった」: a leading "no" (the flow's `corrections.leading_no`) that takes
+# back what was said before; before it, a filler or an apology.
+_LEADING_NO = r"^\s*(?:あ|あっ|あー|えっと|ごめん|すみません)?[、,\s]*(?:{words})[、,。\s]"
+# 「2月24日…あ、違いました」: the value said, then taken back (the flow's `corrections.retract`).
+_RETRACT = (r"^(?P<head>.*?\S.*?)[.…。、,!！?？\s]+"
+            r"(?:あ|あっ|あれ|あー|いや|えっと|ごめん|ごめんなさい|すみません)?[、,\s]*"
+            r"(?:{words})[よねわ]*[.…。!！\s]*$")
 _QUESTION = re.compile(
     r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って|は)\s*$"
     r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
@@ -398,9 +396,28 @@ class Runner:
     def looks_like_question(self, text: str) -> bool:
         return bool(_QUESTION.search(text))
 
+    def leading_no(self, text: str) -> bool:
+        words = self.flow.corrections.leading_no
+        return bool(words) and re.match(_LEADING_NO.format(words=_alternatives(words)),
+                                        text) is not None
+
+    def retracted(self, text: str) -> bool:
+        """Whether the text gives a value and takes it back at its end
+        (「2月24日…あ、違いました」)."""
+        words = self.flow.corrections.retract
+        folded = unicodedata.normalize("NFKC", text).strip()  # punctuation kept: it separates
+        return bool(words) and re.match(_RETRACT.format(words=_alternatives(words)),
+                                        folded) is not None
+
 
 _MONTH_END = re.compile(
     r"(?<![0-9０-９])([0-9０-９]{1,2})\s*月\s*(?:の)?(?:末|終わり|(?=まで|迄|いっぱい|中|一杯))")
+
+
+def _alternatives(words: list[str]) -> str:
+    """A regex alternation of words, longest first (「ちゃうちゃう」 before 「ちゃう」)."""
+    return "|".join(re.escape(unicodedata.normalize("NFKC", w))
+                    for w in sorted(words, key=len, reverse=True))
 
 
 def _month_end(text: str, target: date) -> str:
@@ -544,9 +561,14 @@ class Dialog(Runner):
 
     def text_in_ask(self, text: str) -> bool:
         step = self.current_step()
+        if step is not None and self.retracted(text):
+            # 「2月24日…あ、違いました」: the value is taken back; the same question again.
+            self.proceed(self.say(self.flow.texts.noted))
+            return True
         found, strong = self.read(text)
         learned = {k: v for k, v in found.items() if k not in self.dlg["slots"]}
         changed = self.changed_answers(text, found, step)
+        changed.update(self.outweighed(found, strong))
         if changed:
             # 「あ、さっきの間違いで、有効期限は3月10日でした」: an earlier answer changed before
             # the outcome; the walk goes on from the new answer (and anything new said).
@@ -596,7 +618,7 @@ class Dialog(Runner):
         「やっぱり」): a slot read from the sentence with another value, else the answer to an
         earlier question (latest first) that the text chooses differently; the question asked
         now keeps its own answer."""
-        if not (phrases.contains(text, _CHANGE_MARKS) or _LEADING_NO.match(text)):
+        if not (phrases.contains(text, self.flow.corrections.marks) or self.leading_no(text)):
             return {}
         known = self.dlg["slots"]
         changed = {k: v for k, v in found.items() if k in known and known[k] != v}
@@ -613,13 +635,22 @@ class Dialog(Runner):
                 return {}
         return {}
 
+    def outweighed(self, found: dict[str, str], strong: set[str]) -> dict[str, str]:
+        """Slots guessed from an earlier sentence, never asked nor answered
+        (「クーポンが使えなかった」 read as expired), that a rule of several parts now reads
+        otherwise (「現金で払ったのに残高も減ってた」): the fuller account wins."""
+        known, trail = self.dlg["slots"], set(self.dlg["trail"])
+        owners = {s.slot: n for n, s in self.flow.steps.items()}
+        return {k: v for k, v in found.items() if k in strong and k in known and known[k] != v
+                and owners.get(k) not in trail}
+
     def revise(self, text: str) -> bool:
         """An earlier answer changed after the outcome ("やっぱり違う、チャージしてた"):
         the walk again from there, to the outcome the new answer leads to."""
         changed = {k: v for k, v in self.understand(text).items()
                    if k in self.dlg["slots"] and self.dlg["slots"][k] != v}
         trail = self.dlg["trail"]
-        if not changed and trail and phrases.contains(text, _CHANGE_MARKS):
+        if not changed and trail and phrases.contains(text, self.flow.corrections.marks):
             last = self.flow.steps[trail[-1]]
             value = self.choose(last, text)
             if value is not None and value != self.dlg["slots"].get(last.slot):

@@ -364,3 +364,44 @@ def test_not_knowing_something_else_is_a_question_not_this_answer(
     assert "balance" not in talk.state["dlg"]["slots"]
     talk.say("残高わからないです")  # the question asked, not known: that answer stands
     assert outcome(talk) == "unsure_balance"
+
+
+@pytest.mark.parametrize("taken_back", [
+    "2月24日…あ、違いました",
+    "２月２４日。いや、間違えました",
+    "2/24、ちゃうわ",
+])
+def test_a_value_taken_back_in_the_same_answer_is_asked_again(
+        talk: Talk, taken_back: str) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("はい")
+    talk.say("期限までに使えなかった")
+    talk.say(taken_back)
+    assert "expiry" not in talk.state["dlg"]["slots"]  # not kept
+    assert "有効期限はいつですか" in talk.text()
+    assert "うまく読み取れませんでした" not in talk.text()
+    talk.say("3月10日です")
+    assert outcome(talk) == "not_a_expiry"
+
+
+def test_a_leading_kansai_no_corrects_a_guessed_answer(talk: Talk) -> None:
+    talk.say("クーポンが使えんかったんやけど補償ある？")  # read as a paper coupon, not used in time
+    assert "有効期限はいつですか" in talk.text()
+    talk.say("ちゃう、電子クーポンやった")
+    assert outcome(talk) == "not_paper"
+
+
+def test_a_fuller_account_outweighs_a_guess_from_the_first_sentence(talk: Talk) -> None:
+    talk.say("couponが使えなかった件で")  # guessed: not used before the expiry
+    assert "有効期限はいつですか" in talk.text()
+    talk.say("errorでcouponが使えなくて、げんきんで払ったのにbalanceも減ってた")
+    assert outcome(talk) == "b1"
+
+
+def test_an_answer_given_to_its_question_is_not_outweighed(talk: Talk) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("はい")
+    talk.say("期限までに使えなかった")  # answered, not guessed
+    talk.say("2月24日")
+    talk.say("現金で払ったのに残高も減ってました")  # while the balance is asked
+    assert outcome(talk) != "b1"
