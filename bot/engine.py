@@ -378,6 +378,10 @@ class _Router(_Turn):
             else:
                 self.start_dialog(known)
             return
+        if not told and not probe.looks_like_question(raw) and phrases.contains(
+                raw, words.story_coupon) and phrases.contains(raw, words.story_day):
+            self.start_dialog(known)
+            return
         self.faq(raw)
 
     def wants_check(self, raw: str) -> bool:

@@ -139,8 +139,8 @@ def test_the_step_is_pure(knowledge, matcher) -> None:
     assert first.messages == second.messages and first.state == second.state
 
 
-@pytest.mark.parametrize("text", ["補償について", "返金してほしい", "お金返して", "クーポンについて",
-                                  "補償してほしいです"])
+@pytest.mark.parametrize("text", ["補償について", "返金してほしい", "お金返して",
+                                  "クーポンについて", "補償してほしいです"])
 def test_a_bare_wish_about_the_compensation_starts_the_check(talk: Talk, text: str) -> None:
     """A first message that only names the matter (「補償について」) or asks for the money back:
     the check of their case, not an FAQ answer that happens to share a word (it was tax law)."""
@@ -153,3 +153,19 @@ def test_wanting_to_apply_gets_how_to_apply(talk: Talk) -> None:
     talk.say("申請したい")
     assert talk.state.get("last_answer") == "apply-how", talk.text()
     assert "申請のしかたは" in talk.text()
+
+
+@pytest.mark.parametrize("text", [
+    "すみません、長くなりますが説明します。2月24日の夜、奈良のお土産屋さんで紙のクーポンを使おうとしました。",
+    "障害の日に旅館でもらったクーポンを持って駅前の店に行きました",
+])
+def test_a_story_of_the_coupon_on_the_outage_day_starts_the_check(talk: Talk, text: str) -> None:
+    """Told as a statement, maybe the first of several messages: the check, not an FAQ guess."""
+    talk.say(text)
+    assert talk.state.get("dlg"), talk.text()
+
+
+def test_a_question_about_the_outage_day_is_still_answered(talk: Talk) -> None:
+    talk.say("2月24日にクーポンが使えなかった理由は何ですか？")
+    assert not talk.state.get("dlg") or talk.state.get("last_answer"), talk.text()
+    assert "システム障害" in talk.text()

@@ -78,6 +78,10 @@ class CheckWords(_Strict):
     opener: list[str] = []  # alone enough: "クーポンの件なんですが"
     proxy: list[str] = []  # asking for someone else, not as a question: "母の代わりに聞いています"
     permission: list[str] = []  # "…てもいいですか": with a proxy word, no question of the rules
+    # A statement (not a question) naming the coupon and the day of the outage is their story
+    # (「2月24日の夜、お土産屋さんで紙のクーポンを使おうとしました」): the check, from there.
+    story_coupon: list[str] = []
+    story_day: list[str] = []
 
 
 class Messages(_Strict):
