@@ -429,6 +429,9 @@ class _Router(_Turn):
             self._finish(runner)
         elif intent in ("menu", "cancel", "restart", "back"):
             self.out.messages.append(self.menu(self.texts.menu))
+        elif intent == "topic" and runner is None:
+            self.out.messages.append(
+                self.menu(self.texts.welcome if self.first_contact else self.texts.menu))
         else:
             return False
         return True

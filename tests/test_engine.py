@@ -169,3 +169,18 @@ def test_a_question_about_the_outage_day_is_still_answered(talk: Talk) -> None:
     talk.say("2月24日にクーポンが使えなかった理由は何ですか？")
     assert not talk.state.get("dlg") or talk.state.get("last_answer"), talk.text()
     assert "システム障害" in talk.text()
+
+
+@pytest.mark.parametrize("text", ["クーポン", "補償", "いまなら"])
+def test_a_bare_word_for_the_matter_gets_the_menu(talk: Talk, text: str) -> None:
+    """Not an FAQ guess that shares the word (「クーポン」 got the several-coupons answer)."""
+    talk.say(text)
+    assert "補償案内チャット" in talk.text()
+    assert "補償の対象か確認する" in [b["label"] for b in talk.buttons()]
+    assert not talk.state.get("last_answer")
+
+
+def test_a_bare_word_inside_the_dialog_is_an_answer_not_the_menu(talk: Talk) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say("クーポン")
+    assert talk.state.get("dlg") and not talk.state["dlg"].get("closed")

@@ -66,6 +66,7 @@ class Intents(_Strict):
     hotline: list[str]
     thanks: list[str]
     greeting: list[str]
+    topic: list[str] = []  # a bare word for the matter: the menu (outside a dialog)
 
 
 class CheckWords(_Strict):
