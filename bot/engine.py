@@ -341,6 +341,10 @@ class _Router(_Turn):
             self.out.messages.append(
                 self.menu(self.texts.welcome if self.first_contact else self.texts.menu))
             return
+        outside = self.outside(raw)
+        if outside is not None:
+            self.faq(raw, outside)
+            return
         probe = self._runner(new_dialog(0))
         known = probe.understand(raw)
         words = self.k.messages.check_words
@@ -383,6 +387,18 @@ class _Router(_Turn):
             self.start_dialog(known)
             return
         self.faq(raw)
+
+    def outside(self, raw: str) -> Match | None:
+        """A message with no word of this matter (no coupon, outage, compensation...) that the
+        FAQ answers confidently with an out-of-scope entry: 「宿泊代を返金してほしい」「コンビニで
+        クレジットカードが使えなかった」 are not this outage's stories, whatever their verbs."""
+        if phrases.contains(raw, self.k.messages.check_words.domain):
+            return None
+        found = self.ctx.matcher.match(raw)
+        entry = self.k.entry(found.best) if found.best else None
+        if found.outcome == "answer" and entry is not None and OUT_OF_SCOPE_TAG in entry.tags:
+            return found
+        return None
 
     def wants_check(self, raw: str) -> bool:
         """"補償の対象になるか確認したい", "私は対象ですか": their own case, not the rules."""

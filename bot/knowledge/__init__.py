@@ -82,6 +82,9 @@ class CheckWords(_Strict):
     # A statement (not a question) naming the coupon and the day of the outage is their story
     # (「2月24日の夜、お土産屋さんで紙のクーポンを使おうとしました」): the check, from there.
     story_coupon: list[str] = []
+    # Words of this matter: a message without any that an out-of-scope FAQ entry answers with
+    # confidence gets that answer, even when it sounds like a story (「カードが使えなかった」).
+    domain: list[str] = []
     story_day: list[str] = []
 
 
