@@ -37,6 +37,9 @@ class StepDef(_Strict):
     date_cues: list[str] = []  # words that tie a date in any sentence to this step (期限)
     amount: dict[Literal["positive", "zero"], str] = {}  # "3000円残ってた" → the positive value
     amount_cues: list[str] = []  # words that tie an amount in any sentence to this step (残高は)
+    # An answer to this step that is only a number (「3000」「0」「２０００くらい」) is that many
+    # yen; these words may follow the number (an estimate, a filler), nothing else.
+    amount_tails: list[str] = []
     # An answer that names the day only by words like these (「金曜日まで」「先週」), with no date
     # read from it, is asked again with `vague_say` (and an example): never guessed.
     vague_words: list[str] = []

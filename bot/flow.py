@@ -282,6 +282,8 @@ class Runner:
                     return choice.value
         if step.amount:
             amount = _amount(text)
+            if amount is None:
+                amount = _bare_amount(text, step.amount_tails)  # 「3000」「0」 to this question
             if amount is not None:
                 value = step.amount.get("positive" if amount > 0 else "zero")
                 if value is not None:
@@ -487,6 +489,25 @@ def _amount(text: str) -> int | None:
         if rest.startswith("もな") or "残" in rest:
             return 0
     return amount
+
+
+_BARE_NUMBER = re.compile(r"([0-9][0-9,]*)")
+
+
+def _bare_amount(text: str, tails: list[str]) -> int | None:
+    """The amount when the whole answer is a number (「3000」「0」「２，０００くらい」), with at
+    most one of `tails` after it; a number inside other words is not read as yen here."""
+    folded = phrases.plain(text).rstrip("。．.!！?？")
+    match = _BARE_NUMBER.match(folded)
+    if match is None:
+        return None
+    rest = folded[match.end():]
+    if rest and rest not in {phrases.plain_phrase(t) for t in tails}:
+        return None
+    try:
+        return int(match.group(1).replace(",", ""))
+    except ValueError:
+        return None
 
 
 class Dialog(Runner):

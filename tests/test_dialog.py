@@ -405,3 +405,32 @@ def test_an_answer_given_to_its_question_is_not_outweighed(talk: Talk) -> None:
     talk.say("2月24日")
     talk.say("現金で払ったのに残高も減ってました")  # while the balance is asked
     assert outcome(talk) != "b1"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("3000", "a_app"), ("３，０００", "a_app"), ("2000くらい", "a_app"), ("1500です", "a_app"),
+    ("0", "not_a_balance"), ("０", "not_a_balance"),
+])
+def test_a_number_alone_answers_the_balance(talk: Talk, answer: str, expected: str) -> None:
+    """「3000」 or 「0」 alone, to the balance question, is that many yen left."""
+    talk.say("補償の対象か確認したい")
+    talk.say("はい")
+    talk.say("期限までに使えなかった")
+    talk.say("2月24日")
+    assert "1円以上残っていましたか" in talk.text()
+    talk.say(answer)
+    if expected == "a_app":
+        assert "アプリにチャージしていましたか" in talk.text()
+        talk.say("アプリにチャージしてました")
+    assert outcome(talk) == expected
+
+
+def test_a_number_with_other_words_is_not_read_as_yen(talk: Talk) -> None:
+    """「3000人」 is not an amount: the balance is asked again, not guessed."""
+    talk.say("補償の対象か確認したい")
+    talk.say("はい")
+    talk.say("期限までに使えなかった")
+    talk.say("2月24日")
+    talk.say("3000人")
+    assert outcome(talk) is None
+    assert "1円以上残っていましたか" in talk.text()
