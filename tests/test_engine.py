@@ -184,3 +184,11 @@ def test_a_bare_word_inside_the_dialog_is_an_answer_not_the_menu(talk: Talk) -> 
     talk.say("補償の対象か確認したい")
     talk.say("クーポン")
     assert talk.state.get("dlg") and not talk.state["dlg"].get("closed")
+
+
+@pytest.mark.parametrize("text", ["孫に言われて来ました。旅行のクーポンのことです",
+                                  "補償のことです", "券に2/24って書いてある"])
+def test_an_opener_ending_in_desu_or_a_coupon_story_starts_the_check(talk: Talk, text: str) -> None:
+    """「…のことです」 kept its 「こと」 (a dialect rule cut 「とです」 and lost the opener)."""
+    talk.say(text)
+    assert talk.state.get("dlg"), talk.text()
