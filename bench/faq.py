@@ -166,18 +166,16 @@ def load_heldout() -> list[tuple[str, Label]] | None:
 
 def load_fresh() -> dict[str, list[tuple[str, Label]]]:
     """tests/data/faq_fresh.yaml by split ("dev", "test"), or {} if it is not there."""
-    path = ROOT / "tests" / "data" / "faq_fresh.yaml"
-    if not path.exists():
-        return {}
-    out: dict[str, list[tuple[str, Label]]] = {}
-    for x in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]:
-        out.setdefault(str(x.get("split", "dev")), []).append((str(x["q"]), x.get("id")))
-    return out
+    return _load_split("faq_fresh.yaml")
 
 
 def load_oos() -> dict[str, list[tuple[str, Label]]]:
     """tests/data/faq_oos.yaml (out-of-scope questions) by split, or {} if it is not there."""
-    path = ROOT / "tests" / "data" / "faq_oos.yaml"
+    return _load_split("faq_oos.yaml")
+
+
+def _load_split(name: str) -> dict[str, list[tuple[str, Label]]]:
+    path = ROOT / "tests" / "data" / name
     if not path.exists():
         return {}
     out: dict[str, list[tuple[str, Label]]] = {}
