@@ -489,8 +489,7 @@ class _Router(_Turn):
         entry = self.k.entry(found.best) if found.best else None
         # An FAQ detour is for what reads as a question: an answer the dialog did not
         # understand is asked again, never answered with a guess from the FAQ.
-        asked = entry is not None and OUT_OF_SCOPE_TAG not in entry.tags and (
-            runner.looks_like_question(raw))
+        asked = entry is not None and OUT_OF_SCOPE_TAG not in entry.tags and runner.asks(raw)
         if asked and found.outcome == "answer":
             self.answer_entry(found.best)
             runner.reask(self.say(runner.flow.texts.resume))

@@ -81,6 +81,9 @@ _LEADING_NO = r"^\s*(?:あ|あっ|あー|えっと|ごめん|すみません)?[�
 _RETRACT = (r"^(?P<head>.*?\S.*?)[.…。、,!！?？\s]+"
             r"(?:あ|あっ|あれ|あー|いや|えっと|ごめん|ごめんなさい|すみません)?[、,\s]*"
             r"(?:{words})[よねわ]*[.…。!！\s]*$")
+# 「番号がわからないんですが」: a problem told to be answered, though it is not worded as a question
+_SOFT_ASK = re.compile(
+    r"(んですが|のですが|んだけど|んですけど|のですけど|んですけれど|のですけれど)(も)?[。、…・\s]*$")
 _QUESTION = re.compile(
     r"[?？]\s*$|(ですか|ますか|でしょうか|かな|の|って|は)\s*$"
     r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
@@ -295,7 +298,7 @@ class Runner:
             # something else (「番号が」); the question asked has its answer in the sentence.
             others = phrases.best(text, [(c.value, [self.say(c.label), *c.say])
                                          for c in step.choices if c is not unsure])
-            if others is None and self.looks_like_question(text) and not phrases.contains(
+            if others is None and self.asks(text) and not phrases.contains(
                     text, [*step.date_cues, *step.amount_cues]):
                 # 「お問合せ番号がわからないのですが、どうすれば？」 while the balance is asked:
                 # a question of its own (left to the FAQ), not "I don't know" to this one.
@@ -397,6 +400,10 @@ class Runner:
 
     def looks_like_question(self, text: str) -> bool:
         return bool(_QUESTION.search(text))
+
+    def asks(self, text: str) -> bool:
+        """A question, or a problem told to be answered (「番号がわからないんですが」)."""
+        return self.looks_like_question(text) or bool(_SOFT_ASK.search(text))
 
     def leading_no(self, text: str) -> bool:
         words = self.flow.corrections.leading_no

@@ -192,3 +192,14 @@ def test_an_opener_ending_in_desu_or_a_coupon_story_starts_the_check(talk: Talk,
     """「…のことです」 kept its 「こと」 (a dialect rule cut 「とです」 and lost the opener)."""
     talk.say(text)
     assert talk.state.get("dlg"), talk.text()
+
+
+def test_a_problem_told_mid_dialog_is_answered_then_the_question_again(talk: Talk) -> None:
+    """「番号がわからないんですが」 at the balance question: not 「わからない」 to the balance, but
+    the FAQ's answer (ask the lodging), then the balance question again."""
+    for text in ("補償の対象か確認する", "はい", "期限までに使えなかった", "2月24日"):
+        talk.say(text)
+    talk.say("クーポンをなくしてお問合せ番号がわからないんですが")
+    assert "宿泊施設" in talk.text()
+    assert "1円以上残っていましたか" in talk.text()
+    assert talk.state["dlg"].get("outcome") is None
