@@ -91,6 +91,14 @@ class _Turn:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.k = ctx.knowledge
+        self._matches: dict[str, Match] = {}
+
+    def match(self, raw: str) -> Match:
+        """The FAQ's match for a text, computed once in a turn however many routes ask."""
+        found = self._matches.get(raw)
+        if found is None:
+            found = self._matches[raw] = self.ctx.matcher.match(raw)
+        return found
 
     def say(self, template: str, **extra: str) -> str:
         return render(template, self.k.facts, self.ctx.now, extra).strip()
@@ -374,7 +382,7 @@ class _Router(_Turn):
             asked = probe.looks_like_question(raw)
             settled = probe.outcome() is not None  # nothing left to ask: tell their outcome
             own = phrases.contains(raw, self.k.messages.check_words.own_case)
-            found = self.ctx.matcher.match(raw) if asked and not own and not settled else None
+            found = self.match(raw) if asked and not own and not settled else None
             if found is not None and found.outcome != "none":
                 self.faq(raw, found)
                 self.out.messages[-1].setdefault("buttons", []).insert(
@@ -394,7 +402,7 @@ class _Router(_Turn):
         クレジットカードが使えなかった」 are not this outage's stories, whatever their verbs."""
         if phrases.contains(raw, self.k.messages.check_words.domain):
             return None
-        found = self.ctx.matcher.match(raw)
+        found = self.match(raw)
         entry = self.k.entry(found.best) if found.best else None
         if found.outcome == "answer" and entry is not None and OUT_OF_SCOPE_TAG in entry.tags:
             return found
@@ -476,7 +484,7 @@ class _Router(_Turn):
         """Typed text during the dialog: an answer, else an FAQ detour, else ask again."""
         asking_item = runner.dlg.get("phase") == "collect"
         if asking_item and runner.looks_like_question(raw):
-            found = self.ctx.matcher.match(raw)
+            found = self.match(raw)
             if found.outcome == "answer" and found.best is not None:
                 self.answer_entry(found.best)
                 runner.reask(self.say(runner.flow.texts.resume))
@@ -485,7 +493,7 @@ class _Router(_Turn):
         if runner.on_text(raw):
             self._finish(runner)
             return
-        found = self.ctx.matcher.match(raw)
+        found = self.match(raw)
         entry = self.k.entry(found.best) if found.best else None
         # An FAQ detour is for what reads as a question: an answer the dialog did not
         # understand is asked again, never answered with a guess from the FAQ.
@@ -522,7 +530,7 @@ class _Router(_Turn):
         return True
 
     def faq(self, raw: str, found: Match | None = None) -> None:
-        found = found or self.ctx.matcher.match(raw)
+        found = found or self.match(raw)
         entry = self.k.entry(found.best) if found.best else None
         if entry is not None and OUT_OF_SCOPE_TAG in entry.tags:
             # An honest "not here" answer; staff still see what people wanted.
