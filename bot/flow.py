@@ -291,13 +291,12 @@ class Runner:
                 value = step.amount.get("positive" if amount > 0 else "zero")
                 if value is not None:
                     return value
-        value = phrases.best(text, [(c.value, [self.say(c.label), *c.say])
-                                    for c in step.choices])
+        options = [(c.value, [self.say(c.label), *c.say]) for c in step.choices]
+        value = phrases.best(text, options)
         if unsure is not None and value == unsure.value and _unknown_is_other(text, unsure.say):
             # 「アプリは使っていません。でもお問合せ番号がわかりません」: what they do not know is
             # something else (「番号が」); the question asked has its answer in the sentence.
-            others = phrases.best(text, [(c.value, [self.say(c.label), *c.say])
-                                         for c in step.choices if c is not unsure])
+            others = phrases.best(text, [o for o in options if o[0] != unsure.value])
             if others is None and self.asks(text) and not phrases.contains(
                     text, [*step.date_cues, *step.amount_cues]):
                 # 「お問合せ番号がわからないのですが、どうすれば？」 while the balance is asked:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -70,17 +70,24 @@ class _RankFile(BaseModel):
     entries: list[RankEntry] = Field(min_length=1)
 
 
+_File = TypeVar("_File", FaqFile, _RankFile)
+
+
 def load_faq_to_rank(path: Path) -> list[RankEntry]:
     """Read any FAQ file in the documented format to rank its entries (a bare list of entries
     is taken too); DataFileError names the file and line of what cannot be read."""
-    source = path
-    data, lines = load_yaml(read_text(path), source)
+    data, lines = load_yaml(read_text(path), path)
     if isinstance(data, list):
         data = {"entries": data}
+    return _validated(_RankFile, data, lines, path).entries
+
+
+def _validated(model: type[_File], data: object, lines: Lines, source: Path | str) -> _File:
+    """`data` as a whole FAQ file `model`; DataFileError names the file, the line and what."""
     if not isinstance(data, dict):
         raise DataFileError(source, 1, "expected a mapping with a top-level 'entries:' list")
     try:
-        return _RankFile.model_validate(data).entries
+        return model.model_validate(data)
     except ValidationError as exc:
         raise first_error(exc, lines, source) from None
 
@@ -93,12 +100,7 @@ def parse_faq(text: str, source: Path | str) -> list[Entry]:
 def parse_faq_lines(text: str, source: Path | str) -> tuple[list[Entry], Lines]:
     """Like parse_faq, also returning the line of every value (for `faq check` messages)."""
     data, lines = load_yaml(text, source)
-    if not isinstance(data, dict):
-        raise DataFileError(source, 1, "expected a mapping with a top-level 'entries:' list")
-    try:
-        entries = FaqFile.model_validate(data).entries
-    except ValidationError as exc:
-        raise first_error(exc, lines, source) from None
+    entries = _validated(FaqFile, data, lines, source).entries
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
         if entry.id in seen:
