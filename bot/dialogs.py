@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.knowledge.facts import CampaignFacts
 from bot.knowledge.render import check_template
-from bot.yamlsrc import DataFileError, first_error, load_yaml
+from bot.yamlsrc import DataFileError, load_yaml, validate
 
 Label = Annotated[str, Field(min_length=1, max_length=40)]
 PARSERS = ("name", "address", "phone", "email", "inquiry_number", "date", "prefecture", "shop",
@@ -208,10 +208,7 @@ def load_flow(path: Path, facts: CampaignFacts, now: datetime) -> Flow:
     except OSError as exc:
         raise DataFileError(path, None, f"cannot read: {exc.strerror}") from None
     data, lines = load_yaml(text, path)
-    try:
-        flow = Flow.model_validate(data)
-    except ValidationError as exc:
-        raise first_error(exc, lines, path) from None
+    flow = validate(Flow, data, lines, path)
     problems = _problems(flow, facts, now)
     if problems:
         where, message = problems[0]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 class DataFileError(Exception):
@@ -86,3 +86,18 @@ def first_error(exc: ValidationError, lines: Lines, source: Path | str) -> DataF
     else:
         message = f"{key}: {err['msg']}"
     return DataFileError(source, line_of(lines, loc), message)
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def validate(model: type[_Model], data: Any, lines: Lines, source: Path | str,
+             mapping: str | None = None) -> _Model:
+    """`data` read from `source` as a `model`; a DataFileError names the file, line and key.
+    With `mapping`, data that is not a mapping is refused first with that description."""
+    if mapping is not None and not isinstance(data, dict):
+        raise DataFileError(source, 1, f"expected {mapping}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise first_error(exc, lines, source) from None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.yamlsrc import DataFileError, Lines, first_error, load_yaml
+from bot.yamlsrc import DataFileError, Lines, load_yaml, validate
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 
@@ -70,7 +70,7 @@ class _RankFile(BaseModel):
     entries: list[RankEntry] = Field(min_length=1)
 
 
-_File = TypeVar("_File", FaqFile, _RankFile)
+_FILE_SHAPE = "a mapping with a top-level 'entries:' list"
 
 
 def load_faq_to_rank(path: Path) -> list[RankEntry]:
@@ -79,17 +79,7 @@ def load_faq_to_rank(path: Path) -> list[RankEntry]:
     data, lines = load_yaml(read_text(path), path)
     if isinstance(data, list):
         data = {"entries": data}
-    return _validated(_RankFile, data, lines, path).entries
-
-
-def _validated(model: type[_File], data: object, lines: Lines, source: Path | str) -> _File:
-    """`data` as a whole FAQ file `model`; DataFileError names the file, the line and what."""
-    if not isinstance(data, dict):
-        raise DataFileError(source, 1, "expected a mapping with a top-level 'entries:' list")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise first_error(exc, lines, source) from None
+    return validate(_RankFile, data, lines, path, _FILE_SHAPE).entries
 
 
 def parse_faq(text: str, source: Path | str) -> list[Entry]:
@@ -100,7 +90,7 @@ def parse_faq(text: str, source: Path | str) -> list[Entry]:
 def parse_faq_lines(text: str, source: Path | str) -> tuple[list[Entry], Lines]:
     """Like parse_faq, also returning the line of every value (for `faq check` messages)."""
     data, lines = load_yaml(text, source)
-    entries = _validated(FaqFile, data, lines, source).entries
+    entries = validate(FaqFile, data, lines, source, _FILE_SHAPE).entries
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
         if entry.id in seen:

@@ -7,14 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot import phrases
 from bot.dialogs import Flow, load_flow
 from bot.faq.entries import Entry, load_faq
 from bot.knowledge.facts import CampaignFacts, load_facts
 from bot.knowledge.render import check_template
-from bot.yamlsrc import DataFileError, first_error, load_yaml
+from bot.yamlsrc import DataFileError, load_yaml, validate
 
 Label = Annotated[str, Field(min_length=1, max_length=20)]
 
@@ -101,10 +101,7 @@ class Messages(_Strict):
 def load_messages(path: Path, facts: CampaignFacts, now: datetime) -> Messages:
     """Load messages.yaml; every template must render against the facts."""
     data, lines = load_yaml(path.read_text(encoding="utf-8"), path)
-    try:
-        messages = Messages.model_validate(data)
-    except ValidationError as exc:
-        raise first_error(exc, lines, path) from None
+    messages = validate(Messages, data, lines, path)
     for name, template in messages.texts.model_dump().items():
         problems = check_template(template, facts, now, ["claims"])
         if problems:

@@ -8,10 +8,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from bot.clock import JST, format_date, format_datetime
-from bot.yamlsrc import DataFileError, first_error, load_yaml
+from bot.yamlsrc import DataFileError, load_yaml, validate
 
 
 @dataclass(frozen=True)
@@ -215,9 +215,5 @@ def load_facts(path: Path) -> CampaignFacts:
     except OSError as exc:
         raise DataFileError(path, None, f"cannot read: {exc.strerror}") from None
     data, lines = load_yaml(text, path)
-    if not isinstance(data, dict):
-        raise DataFileError(path, 1, "expected a mapping of sections (notice, campaign, ...)")
-    try:
-        return CampaignFacts.model_validate(data)
-    except ValidationError as exc:
-        raise first_error(exc, lines, path) from None
+    return validate(CampaignFacts, data, lines, path,
+                    "a mapping of sections (notice, campaign, ...)")
