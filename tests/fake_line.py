@@ -72,7 +72,8 @@ class FakeLine:
     """The server and what it saw. `fail(n)`, `down()`/`up()`, `slow(seconds)` make trouble."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        # A condition, so that a test waiting for a delivery wakes the moment it arrives.
+        self.lock = threading.Condition()
         self.deliveries: list[Delivery] = []
         self.loading: list[str] = []
         self.refused: list[tuple[str, int, str]] = []
@@ -80,6 +81,7 @@ class FakeLine:
         self.expired_tokens: set[str] = set()
         self.retry_keys: dict[str, str] = {}
         self.requests = 0
+        self.changes = 0
         self._fail = 0
         self._fail_status = 500
         self._down = False
@@ -117,6 +119,11 @@ class FakeLine:
     def expire(self, token: str) -> None:
         self.expired_tokens.add(token)
 
+    def _changed(self) -> None:
+        """Under the lock: something was recorded; wake whoever waits for it."""
+        self.changes += 1
+        self.lock.notify_all()
+
     # -- what was seen ----------------------------------------------------------------------
     def for_user(self, user: str, reply_tokens: set[str] | None = None) -> list[Delivery]:
         """Deliveries that reached `user`: pushes to them, replies to their tokens."""
@@ -126,10 +133,17 @@ class FakeLine:
 
     def wait_for(self, predicate: Any, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
+        while True:
+            with self.lock:
+                changes = self.changes
+            if predicate():  # outside the lock: it may read the bot's database
                 return
-            time.sleep(0.05)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            with self.lock:
+                if self.changes == changes:  # woken by the next request, else polls
+                    self.lock.wait(min(left, 0.05))
         raise AssertionError("the fake LINE API did not see what was expected in time")
 
     # -- HTTP -------------------------------------------------------------------------------
@@ -182,6 +196,7 @@ class FakeLine:
         if path == "/v2/bot/chat/loading/start":
             with self.lock:
                 self.loading.append(body.get("chatId"))
+                self._changed()
             return h._answer(202, {})
         problem = check_messages(body.get("messages"))
         if path == "/v2/bot/message/reply":
@@ -194,6 +209,7 @@ class FakeLine:
                     return h._answer(400, {"message": problem})
                 self.used_tokens.add(token)
                 self.deliveries.append(Delivery("reply", None, token, body["messages"]))
+                self._changed()
             return h._answer(200, sent(body["messages"]))
         if path == "/v2/bot/message/push":
             key = h.headers.get("X-Line-Retry-Key")
@@ -207,5 +223,6 @@ class FakeLine:
                 if key:
                     self.retry_keys[key] = str(uuid.uuid4())
                 self.deliveries.append(Delivery("push", body.get("to"), None, body["messages"]))
+                self._changed()
             return h._answer(200, sent(body["messages"]))
         return h._answer(404, {"message": "Not found"})

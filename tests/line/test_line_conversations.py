@@ -37,6 +37,16 @@ for _scenario in SCENARIOS:
         BY_CLOCK[_scenario.get("now", CAMPAIGN_TIME)].append(_scenario)
 
 
+def on_postgresql(index: int) -> bool:
+    """Every scenario is played on SQLite; PostgreSQL plays one in three (the suite's time).
+
+    The channel and the engine do not depend on the database; what does (events stored once and
+    answered in order, a claim filed once with its receipt, state kept between turns) is met by
+    a third of the scenarios, claims among them, and by tests/line/test_line_inbox.py and
+    tests/test_store.py on both databases."""
+    return index % 3 == 0
+
+
 def _seen(delivery: Delivery) -> str:
     return "\n".join(delivery.texts())
 
@@ -88,8 +98,10 @@ def test_held_out_conversations_reach_the_same_outcomes_on_line(
 
     line = LineClient(post, fake_line)
     try:
-        for scenario in BY_CLOCK[now]:
-            play(line.user(), scenario, knowledge, now)
+        postgresql = settings.database_url.startswith("postgresql")
+        for index, scenario in enumerate(BY_CLOCK[now]):
+            if not postgresql or on_postgresql(index):
+                play(line.user(), scenario, knowledge, now)
     finally:
         channel = app.extensions.get("claimbot.line")
         if channel is not None:
