@@ -278,6 +278,9 @@ class Runner:
             if norm in (phrases.plain_phrase(self.say(choice.label)),
                         *(phrases.plain_phrase(w) for w in choice.say)):
                 return choice.value
+        if norm.isdigit() and step.date_is is None and not step.amount and (
+                1 <= int(norm) <= len(step.choices)):
+            return step.choices[int(norm) - 1].value  # 「2」: the second button, as listed
         bare = self.bare_answer(norm)  # 「ある」「したよ」「たぶんない」
         if bare is not None:
             for choice in step.choices:

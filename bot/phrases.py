@@ -56,6 +56,11 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         (r"でした", "だった"), (r"です", ""),
     )
 ]
+# 「わからん、」「わからんｗ」: the Kansai ない before a mark that normalize() drops, found in
+# the text as typed (not after 「ごめん」 or 「〜さん」).
+_N_BEFORE_MARK = re.compile(
+    r"(?<=[らかまわがばえけきねめれげべ])(?<!ごめ)(?<![いなやたてだんの]ね)ん"
+    r"(?=[、。，,.．!！?？…\s　]|[wｗWＷ笑])")
 # Small kana folded to large: phones drop them (のこつてた), and both sides are folded alike.
 _SMALL = str.maketrans("ぁぃぅぇぉっゃゅょゎ", "あいうえおつやゆよわ")
 _NEGATED_AFTER = tuple(w.translate(_SMALL) for w in (
@@ -77,7 +82,7 @@ def fold_small_kana(text: str) -> str:
 
 def plain(text: str) -> str:
     """Normalised text without spaces, polite and contracted conjugations folded to plain."""
-    out = normalize(text).replace(" ", "")
+    out = normalize(_N_BEFORE_MARK.sub("ない", text)).replace(" ", "")
     for pattern, repl in _RULES:
         out = pattern.sub(repl, out)
     return out.translate(_SMALL)

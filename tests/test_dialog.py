@@ -434,3 +434,38 @@ def test_a_number_with_other_words_is_not_read_as_yen(talk: Talk) -> None:
     talk.say("3000人")
     assert outcome(talk) is None
     assert "1円以上残っていましたか" in talk.text()
+
+
+def test_a_choice_typed_as_its_number(talk: Talk) -> None:
+    """「1」「2」 to a question with buttons is the button in that place (not to the balance,
+    where a number alone is yen)."""
+    talk.say("補償の対象か確認したい")
+    talk.say("1")  # はい
+    assert "どのようなことがありましたか" in talk.text()
+    talk.say("３")  # 二重に決済された
+    assert outcome(talk) == "b2"
+
+
+@pytest.mark.parametrize("story", [
+    "2/24の夜お店で紙のクーポン出したら今使えないって断られた",
+    "紙のクーポンを使おうとしたら店員さんに断られました",
+])
+def test_a_refused_coupon_is_something_else_not_an_expiry(talk: Talk, story: str) -> None:
+    talk.say(story)
+    talk.say("確認したい")
+    assert outcome(talk) == "other"
+    assert "有効期限はいつですか" not in talk.text()
+
+
+@pytest.mark.parametrize("answer", ["いや、県民割のクーポンです", "GoToイートの食事券なんだけど"])
+def test_another_campaigns_coupon_is_not_this_notices(talk: Talk, answer: str) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say(answer)
+    assert outcome(talk) == "not_paper"
+
+
+def test_a_failure_on_another_day_is_something_else(talk: Talk) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say("はい")
+    talk.say("3/5の別の日なんだけど、アプリが落ちて払えなかった")
+    assert outcome(talk) == "other"

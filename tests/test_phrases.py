@@ -33,6 +33,10 @@ from bot.phrases import best, contains, find, plain, reading
     ("チャージしとった", "チャージしていた"),
     ("紙のクーポンもろてん", "紙のクーポンもらった"),
     ("わからへんねん", "わからないねん"),  # the copula ねん is no negation
+    # the Kansai ん before a mark that normalising drops: 「わからん、」「わからんｗ」
+    ("わからん、親が払った", "わからない親が払った"),
+    ("わからんｗ", "わからないw"),
+    ("ごめん、間違えた", "ごめん間違えた"),
 ])
 def test_polite_and_contracted_forms_meet_the_plain_phrase(typed: str, written: str) -> None:
     assert plain(typed) == plain(written)
