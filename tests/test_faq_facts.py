@@ -48,9 +48,9 @@ ENDED = ("終了", "過ぎ", "締め切", "締切")
 
 # Floors, a little below what was measured (see the header of the set).
 FLOORS = {
-    "in_scope": {"dev": 0.85, "test": 0.85},
-    "oos": {"dev": 0.28, "test": 0.48},
-    "passed": {"dev": 0.90, "test": 0.75},
+    "in_scope": {"dev": 0.93, "test": 0.85},
+    "oos": {"dev": 0.58, "test": 0.48},
+    "passed": {"dev": 0.93, "test": 0.75},
 }
 DONE_WHEN = 0.90
 ASSERT_DONE_WHEN = False  # set when the measured right-facts rate holds 0.90 on both halves
