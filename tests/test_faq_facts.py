@@ -49,7 +49,7 @@ ENDED = ("終了", "過ぎ", "締め切", "締切")
 # Floors, a little below what was measured (see the header of the set).
 FLOORS = {
     "in_scope": {"dev": 0.93, "test": 0.85},
-    "oos": {"dev": 0.58, "test": 0.48},
+    "oos": {"dev": 0.61, "test": 0.48},
     "passed": {"dev": 0.93, "test": 0.75},
 }
 DONE_WHEN = 0.90
