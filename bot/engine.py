@@ -397,10 +397,19 @@ class _Router(_Turn):
         self.faq(raw)
 
     def outside(self, raw: str) -> Match | None:
-        """A message with no word of this matter (no coupon, outage, compensation...) that the
-        FAQ answers confidently with an out-of-scope entry: 「宿泊代を返金してほしい」「コンビニで
-        クレジットカードが使えなかった」 are not this outage's stories, whatever their verbs."""
-        if phrases.contains(raw, self.k.messages.check_words.domain):
+        """A message about another company's service with no word of ours (「d払いで二重に
+        払った」), or with no word of this matter at all (no coupon, outage, compensation...)
+        that the FAQ answers confidently with an out-of-scope entry: 「宿泊代を返金してほしい」
+        is not this outage's story, whatever its verbs."""
+        words = self.k.messages.check_words
+        if phrases.contains(raw, words.elsewhere) and not phrases.contains(raw, words.ours):
+            # 「楽天ペイで二重に引き落とされた」: another service's trouble. Its out-of-scope
+            # answer if the FAQ has one near, else the honest "お答えできません".
+            found = self.match(raw)
+            near = [(entry_id, score) for entry_id, score in found.ranking
+                    if (entry := self.k.entry(entry_id)) and OUT_OF_SCOPE_TAG in entry.tags]
+            return Match("answer", near[:1]) if near else Match("none", [])
+        if phrases.contains(raw, words.domain):
             return None
         found = self.match(raw)
         entry = self.k.entry(found.best) if found.best else None

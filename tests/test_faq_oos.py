@@ -29,7 +29,7 @@ def test_oos_questions_get_an_honest_answer_with_the_hotline(knowledge, matcher)
     """Asked as a new user: a 範囲外 entry's answer or 「お答えできません」, with the hotline.
 
     Stricter than bench/faq.py: a question that starts the eligibility dialog counts as wrong.
-    Measured 57/60 (dev) and 39/60 (test); the floors leave a little room for ranker changes."""
+    Measured 59/60 (dev) and 41/60 (test); the floors leave a little room for ranker changes."""
     oos = yaml.safe_load((ROOT / "tests/data/faq_oos.yaml").read_text(encoding="utf-8"))
     honest: dict[str, list[bool]] = {"dev": [], "test": []}
     for q in oos["questions"]:
@@ -41,5 +41,6 @@ def test_oos_questions_get_an_honest_answer_with_the_hotline(knowledge, matcher)
             (entry is not None and "範囲外" in entry.tags) or "お答えできません" in text)
         honest[q["split"]].append(ok and "0120-479-249" in text)
     dev, test = (sum(v) / len(v) for v in (honest["dev"], honest["test"]))
+    print("faq_oos honest:", {k: f"{sum(v)}/{len(v)}" for k, v in honest.items()})
     assert dev >= 0.90, f"dev {sum(honest['dev'])}/{len(honest['dev'])}"
     assert test >= 0.60, f"test {sum(honest['test'])}/{len(honest['test'])}"

@@ -86,6 +86,11 @@ class CheckWords(_Strict):
     # confidence gets that answer, even when it sounds like a story (「カードが使えなかった」).
     domain: list[str] = []
     story_day: list[str] = []
+    # Another company's service or another scheme named (楽天ペイ, クレジットカード, GoToイート)
+    # with none of `ours` (the coupon, regionPAY, this compensation): a question about that
+    # service, answered honestly as not this chat's, never with this notice's facts.
+    elsewhere: list[str] = []
+    ours: list[str] = []
 
 
 class Messages(_Strict):
