@@ -203,3 +203,23 @@ def test_a_problem_told_mid_dialog_is_answered_then_the_question_again(talk: Tal
     assert "宿泊施設" in talk.text()
     assert "1円以上残っていましたか" in talk.text()
     assert talk.state["dlg"].get("outcome") is None
+
+
+@pytest.mark.parametrize("text", ["楽天ペイで二重に引き落とされた", "d払いの障害で払えなかった",
+                                  "コンビニでクレジットカードが使えなかった"])
+def test_another_companys_trouble_is_not_this_notices(talk: Talk, text: str) -> None:
+    """Another service named, no coupon nor compensation: an honest answer, not (B)'s facts."""
+    talk.say(text)
+    assert not talk.state.get("dlg")
+    assert "0120-479-249" in talk.text()
+    assert "（B）" not in talk.text() and "2023年5月31日" not in talk.text()
+
+
+@pytest.mark.parametrize(("text", "route"), [
+    ("クレカで払ったのにクーポンも引かれた", "b1"),
+    ("PayPayで払ったのに紙のクーポンの残高も減ってた", "b1"),
+])
+def test_another_service_with_the_coupon_is_still_the_story(talk: Talk, text: str,
+                                                            route: str) -> None:
+    talk.say(text)
+    assert (talk.state.get("dlg") or {}).get("outcome") == route
