@@ -299,6 +299,19 @@ def test_a_correction_at_the_read_back_with_its_value(talk: Talk, fix: str, show
     assert "お店の名前を入力してください" in talk.text()
 
 
+@pytest.mark.parametrize("right", [
+    "はい、間違いございません", "間違いありません", "相違ございません", "はい、問題ございません"])
+def test_keigo_no_mistake_at_the_read_back_sends(talk: Talk, right: str) -> None:
+    """「間違いございません」 says the read-back is right (not 間違い: a correction)."""
+    for said in ["現金で払ったのにクーポンも引かれた", "はい", "同意します", "AB12345678",
+                 "2/24", "奈良", "奈良ホテル", "090-1111-2222"]:
+        talk.say(said)
+    assert "この内容で送信しますか" in talk.text()
+    talk.say(right)
+    assert len([e for e in talk.effects if e["type"] == "file_claim"]) == 1
+    assert "どの項目を直しますか" not in talk.text()
+
+
 def test_kansai_opener_starts_the_check(talk: Talk) -> None:
     # 「使われへんかってん」 is 「使えなかった」; 「補償とかあるん？」 asks about their own case
     talk.say("クーポン使われへんかってんけど、補償とかあるん？")
