@@ -301,6 +301,12 @@ class _Router(_Turn):
             self.out.messages.append(text_message(self.say(
                 self.k.flow.texts.already_filed, receipt=dlg["receipt"])))
             return
+        if self.state.pop("confirm_delete", False):
+            # 「はい、削除してください」 typed to the deletion question acts as its buttons.
+            answer = self.delete_answer(raw)
+            if answer is not None:
+                self.delete(answer)
+                return
         if not raw:
             if runner is not None:
                 runner.reask()
@@ -569,6 +575,15 @@ class _Router(_Turn):
             f"{STATUS_JA.get(c.status, c.status)}" for c in claims)
         text = self.say(self.texts.status_found, claims=rows)
         self.out.messages.append(text_message(text, [self.call_button()]))
+
+    def delete_answer(self, raw: str) -> bool | None:
+        """A typed answer to the deletion question: its buttons' labels, or yes / no."""
+        labels = self.k.messages.labels
+        plain = normalize(raw).replace(" ", "")
+        for label, yes in ((labels.delete_yes, True), (labels.delete_no, False)):
+            if plain == normalize(label).replace(" ", ""):
+                return yes
+        return slots.parse_yes_no(raw)
 
     def delete(self, yes: bool) -> None:
         if not yes:

@@ -696,10 +696,16 @@ class Dialog(Runner):
     def restates(self, text: str) -> bool:
         """Whether text after the outcome only repeats an answer already given (「それ以外です」
         to a question a first sentence settled): no question, and a choice of a step that is
-        the value already known."""
-        if self.looks_like_question(text) or len(phrases.plain(text)) > _RESTATE_MAX:
+        the value already known; or the same story told again (「別のお店の名前で決済されていた
+        んです」): a rule of several parts finds what is known, and nothing else."""
+        if self.looks_like_question(text):
             return False
         known = self.dlg["slots"]
+        found, strong = self.read(text)
+        if strong and all(known.get(slot) == value for slot, value in found.items()):
+            return True
+        if len(phrases.plain(text)) > _RESTATE_MAX:
+            return False
         for step in self.flow.steps.values():
             if step.slot not in known:
                 continue

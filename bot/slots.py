@@ -136,6 +136,9 @@ _PHONE_LABEL_RE = re.compile(
     r"^(?:電話番号|電話|携帯番号|携帯電話|携帯|tel|phone|でんわ)\s*[:：は]?\s*", re.IGNORECASE
 )
 _PHONE_SEPARATORS_RE = re.compile(r"[\s()\[\].・_/" + re.escape(_DASH_CHARS) + "]")
+# Digits written in kanji (〇九〇－一二三四…, as many older people write a number) or with a
+# circle for zero (○九○): read digit by digit, only when the whole number is written so.
+_PHONE_KANJI_DIGITS = str.maketrans("〇零○◯一二三四五六七八九", "0000123456789")
 # National significant numbers (after the leading 0) that are 10 digits long; others are 9.
 _TEN_DIGIT_PREFIXES = ("70", "80", "90", "50", "800", "20", "60")
 
@@ -150,6 +153,10 @@ def parse_phone(text: str) -> Parsed:
     s = _PHONE_SEPARATORS_RE.sub("", s)
     if not s:
         raise SlotError(f"電話番号を入力してください。{_PHONE_EXAMPLE}", "empty")
+    digits_written = s.translate(_PHONE_KANJI_DIGITS)
+    if digits_written != s and digits_written.lstrip("+").isascii() and digits_written.lstrip(
+            "+").isdigit():
+        s = digits_written
     if "@" in s:
         raise SlotError(
             f"メールアドレスではなく、電話番号を入力してください。{_PHONE_EXAMPLE}", "not_a_number"

@@ -299,6 +299,19 @@ def test_a_correction_at_the_read_back_with_its_value(talk: Talk, fix: str, show
     assert "お店の名前を入力してください" in talk.text()
 
 
+@pytest.mark.parametrize("right", [
+    "はい、間違いございません", "間違いありません", "相違ございません", "はい、問題ございません"])
+def test_keigo_no_mistake_at_the_read_back_sends(talk: Talk, right: str) -> None:
+    """「間違いございません」 says the read-back is right (not 間違い: a correction)."""
+    for said in ["現金で払ったのにクーポンも引かれた", "はい", "同意します", "AB12345678",
+                 "2/24", "奈良", "奈良ホテル", "090-1111-2222"]:
+        talk.say(said)
+    assert "この内容で送信しますか" in talk.text()
+    talk.say(right)
+    assert len([e for e in talk.effects if e["type"] == "file_claim"]) == 1
+    assert "どの項目を直しますか" not in talk.text()
+
+
 def test_kansai_opener_starts_the_check(talk: Talk) -> None:
     # 「使われへんかってん」 is 「使えなかった」; 「補償とかあるん？」 asks about their own case
     talk.say("クーポン使われへんかってんけど、補償とかあるん？")
@@ -324,6 +337,50 @@ def test_a_frozen_screen_with_no_double_charge_is_something_else(talk: Talk) -> 
     talk.say("支払いの画面が固まって、お店に断られました。残高は減ってないし二重にもなってません")
     assert outcome(talk) == "other"
     assert "0120-479-249" in talk.text()
+
+
+@pytest.mark.parametrize("story", [
+    "明細を見ると全然別のお店の名前で決済されていました",
+    "身に覚えのない決済がありました",
+])
+def test_a_charge_under_another_shop_is_something_else(talk: Talk, story: str) -> None:
+    talk.say("補償の対象か確認したいです")
+    talk.say("はい")
+    talk.say(story)
+    assert outcome(talk) == "other"
+    assert "0120-479-249" in talk.text()
+
+
+def test_a_charge_under_another_shop_in_the_first_message_is_not_asked_again(talk: Talk) -> None:
+    talk.say("24日の夜に紙のクーポンで払ったら、別のお店の名前で決済されていました")
+    talk.say("はい")
+    assert outcome(talk) == "other"
+
+
+def test_the_same_story_told_again_after_the_outcome_is_taken_as_said(talk: Talk) -> None:
+    talk.say("24日の夜に紙のクーポンで払ったら、別のお店の名前で決済されていました")
+    talk.say("はい")
+    assert outcome(talk) == "other"
+    talk.say("祖母がクーポンで払ったら、明細に全然別のお店の名前で決済されていたんです")
+    assert "上のとおり" in talk.text() and outcome(talk) == "other"
+    talk.say("現金で払ったのにクーポンの残高も引かれていました")  # another story: checked anew
+    assert "上のとおり" not in talk.text()
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("はい、削除してください", "削除しました"), ("削除する", "削除しました"),
+    ("いいえ", "とりやめました"), ("削除しない", "とりやめました"),
+])
+def test_the_deletion_question_answered_in_words(talk: Talk, typed: str, said: str) -> None:
+    """A typed answer to 「削除してよろしいですか？」 acts as its buttons do."""
+    talk.say("データを削除して")
+    assert "削除してよろしいですか" in talk.text()
+    talk.say(typed)
+    assert said in talk.text()
+    deleted = [e for e in talk.effects if e["type"] == "delete_personal"]
+    assert len(deleted) == (1 if said == "削除しました" else 0)
+    talk.send(Input(postback="del:yes"))  # its button afterwards is stale: nothing more deleted
+    assert len([e for e in talk.effects if e["type"] == "delete_personal"]) == len(deleted)
 
 
 @pytest.mark.parametrize("vague", ["金曜日まででした", "きんようびです", "先週まで"])

@@ -66,6 +66,10 @@ def _error(parser: Callable[[str], Parsed], text: str) -> SlotError:
         ("電話番号：090-1234-5678", "+819012345678", "090-1234-5678"),
         ("TEL 090-1234-5678", "+819012345678", "090-1234-5678"),
         ("  070-1234-5678\n", "+817012345678", "070-1234-5678"),
+        # kanji digits, as older people write a number; ○ for zero
+        ("〇九〇－一二三四－五六七八", "+819012345678", "090-1234-5678"),
+        ("〇八〇 一二三四 五六七八", "+818012345678", "080-1234-5678"),
+        ("○七四二（二七）一二三四", "+81742271234", "0742-27-1234"),
     ],
 )
 def test_phone_accepts(raw: str, value: str, display: str) -> None:
@@ -87,6 +91,7 @@ def test_phone_accepts(raw: str, value: str, display: str) -> None:
         ("abc", "not_a_number", "数字で"),
         ("090-1234-567８a", "not_a_number", "数字で"),
         ("ぜろきゅうぜろ", "not_a_number", "数字で"),
+        ("〇九〇の千二百三十四", "not_a_number", "数字で"),  # kanji digits with other words
         ("taro@example.com", "not_a_number", "メールアドレスではなく"),
         ("+1 202 555 0123", "not_japanese", "日本国内"),
         ("0000000000", "invalid", "形になっていない"),
