@@ -170,6 +170,7 @@ def _meaningful(normalized: str) -> bool:
 # only as the whole message ("やめます" in "アプリはやめます" is no cancel).
 _INSIDE = ("hotline", "delete", "status", "restart")
 _INSIDE_MAX = 25
+_HOTLINE_TAIL = 10
 
 
 def _intent(knowledge: Knowledge, normalized: str) -> str | None:
@@ -186,6 +187,14 @@ def _intent(knowledge: Knowledge, normalized: str) -> str | None:
     if len(compact) <= _INSIDE_MAX:
         return phrases.best(compact, [(name, [p for p in intents[name] if len(p) >= 4])
                                       for name in _INSIDE])
+    # A longer message that ends asking for a person (「…補償の件で電話したいんですけど番号は」):
+    # the wish is in its last clause, with only a few characters after it.
+    text_plain = phrases.plain(compact)
+    for phrase in intents["hotline"]:
+        target = phrases.plain_phrase(phrase)
+        if len(phrase) >= 4 and any(len(text_plain) - end <= _HOTLINE_TAIL
+                                    for _, end in phrases.find(text_plain, target)):
+            return "hotline"
     return None
 
 
@@ -387,9 +396,12 @@ class _Router(_Turn):
             probe.dlg["slots"] = dict(known)
             asked = probe.looks_like_question(raw)
             settled = probe.outcome() is not None  # nothing left to ask: tell their outcome
-            own = phrases.contains(raw, self.k.messages.check_words.own_case)
+            supposed = phrases.contains(raw, words.hypothetical) and not self.wants_check(raw)
+            own = phrases.contains(raw, words.own_case) and not supposed
             found = self.match(raw) if asked and not own and not settled else None
-            if found is not None and found.outcome != "none":
+            # a supposition (「…なかったらどうなるの？」) gets the rule only when the FAQ is sure
+            if found is not None and found.outcome in (("answer",) if supposed
+                                                       else ("answer", "suggest")):
                 self.faq(raw, found)
                 self.out.messages[-1].setdefault("buttons", []).insert(
                     0, {"label": self.k.messages.menu[0], "data": "start"})

@@ -223,3 +223,23 @@ def test_another_service_with_the_coupon_is_still_the_story(talk: Talk, text: st
                                                             route: str) -> None:
     talk.say(text)
     assert (talk.state.get("dlg") or {}).get("outcome") == route
+
+
+def test_a_long_message_ending_in_a_wish_to_call_gets_the_hotline(talk: Talk) -> None:
+    talk.say("えっと、障害で使えなかったクーポンの補償の件で電話したいんですけど番号は")
+    assert "0120-479-249" in talk.text() and "受付時間" in talk.text()
+    assert not talk.state.get("dlg")
+
+
+def test_a_supposition_gets_the_rule_when_the_faq_is_sure(talk: Talk) -> None:
+    """「…なかったらどうなるの？」 asks the rule: the FAQ's answer when it is sure, else the
+    check (a situation asked about as their own case)."""
+    talk.say("3月末までに使いきれなかったらどうなるの？")
+    assert not talk.state.get("dlg")
+    assert "2023年3月31日" in talk.text()
+
+
+def test_a_question_ending_in_nani_is_a_question(talk: Talk) -> None:
+    talk.say("2月26日までの延長って何")
+    assert not talk.state.get("dlg")
+    assert "2023年2月26日" in talk.text()

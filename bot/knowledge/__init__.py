@@ -90,6 +90,9 @@ class CheckWords(_Strict):
     # with none of `ours` (the coupon, regionPAY, this compensation): a question about that
     # service, answered honestly as not this chat's, never with this notice's facts.
     elsewhere: list[str] = []
+    # A situation asked as a supposition (「使いきれなかったらどうなるの？」): the rule, not their
+    # own case, unless `own_case` words ask about them too.
+    hypothetical: list[str] = []
     ours: list[str] = []
 
 
