@@ -461,6 +461,8 @@ class _Router(_Turn):
             if runner is not None:
                 runner.reask(self.say(runner.flow.texts.resume))
                 self._finish(runner)
+        elif intent == "repeat":
+            self.repeat(runner)
         elif intent == "restart" and runner is not None:
             self.start_dialog()
         elif intent in ("cancel", "menu") and runner is not None:
@@ -486,6 +488,19 @@ class _Router(_Turn):
         else:
             return False
         return True
+
+    def repeat(self, runner: Dialog | None) -> None:
+        """「もう一回言って」: the question asked now, else the outcome or answer last told."""
+        dlg = self.state.get("dlg")
+        if runner is not None:
+            runner.reask()
+            self._finish(runner)
+        elif dlg and dlg.get("outcome") and not dlg.get("closed"):
+            runner = self._runner(dlg)
+            runner.outcome_card(dlg["outcome"])
+            self._finish(runner)
+        elif not (self.state.get("last_answer") and self.answer_entry(self.state["last_answer"])):
+            self.out.messages.append(self.menu(self.texts.menu))
 
     def restated(self, raw: str) -> bool:
         """An answer repeated after the outcome (to a question its first sentence settled):

@@ -196,15 +196,7 @@ class Runner:
     def tell_outcome(self, name: str, prefix: str = "") -> None:
         outcome = self.flow.outcomes[name]
         self.dlg["outcome"] = name
-        title, body = self.say(outcome.title), self.say(outcome.say)
-        card: Message = {"type": "card", "altText": title, "title": title,
-                         "text": f"{prefix}\n\n{body}".strip() if prefix else body}
-        buttons = []
-        if self.facts.hotline.tel in body:
-            buttons.append(self.call_button())
-        buttons.append({"label": "ほかの質問", "text": "メニュー"})
-        card["buttons"] = buttons
-        self.out.messages.append(card)
+        self.outcome_card(name, prefix)
         if outcome.intake and self.offer_open(outcome.offer_until):
             self.dlg["phase"] = "offer"
             self.dlg["intake"] = outcome.intake
@@ -215,6 +207,19 @@ class Runner:
         else:
             self.dlg["phase"] = "done"
             self.out.ended = True
+
+    def outcome_card(self, name: str, prefix: str = "") -> None:
+        """The outcome's card (told again on 「もう一回言って」 without a second offer)."""
+        outcome = self.flow.outcomes[name]
+        title, body = self.say(outcome.title), self.say(outcome.say)
+        card: Message = {"type": "card", "altText": title, "title": title,
+                         "text": f"{prefix}\n\n{body}".strip() if prefix else body}
+        buttons = []
+        if self.facts.hotline.tel in body:
+            buttons.append(self.call_button())
+        buttons.append({"label": "ほかの質問", "text": "メニュー"})
+        card["buttons"] = buttons
+        self.out.messages.append(card)
 
     def offer_open(self, until: str | None) -> bool:
         if until is None:

@@ -524,3 +524,41 @@ def test_a_failure_on_another_day_is_something_else(talk: Talk) -> None:
     talk.say("はい")
     talk.say("3/5の別の日なんだけど、アプリが落ちて払えなかった")
     assert outcome(talk) == "other"
+
+
+def test_romaji_yes_and_keigo_answers(talk: Talk) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say("hai")
+    assert "どのようなことがありましたか" in talk.text()
+    talk.say("期限までに使えなかった")
+    talk.say("2月24日")
+    talk.say("延長後も残高はございました")  # ございました is ありました
+    assert "チャージしていましたか" in talk.text()
+
+
+def test_say_it_again_repeats_the_question_then_the_outcome(talk: Talk) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say("もう一回言って")
+    assert "regionPAYで受け取りましたか" in talk.text()
+    talk.say("現金で払ったのにクーポンも引かれた")
+    assert outcome(talk) == "b1"
+    talk.say("入力しない")
+    talk.say("さっきのなんて？")
+    assert "0120-479-249" in talk.text() and "入力しますか" not in talk.text()
+
+
+def test_email_words_far_from_received_do_not_make_an_electronic_coupon(talk: Talk) -> None:
+    talk.say("紙のクーポンをregionPAYで受け取りました。連絡はメールでお願いします。"
+             "2/24に使えなくて、残高が残っています")
+    assert outcome(talk) != "not_paper"
+    talk = Talk(talk.ctx.knowledge, talk.ctx.matcher)
+    talk.say("補償の対象か確認したい")
+    talk.say("スマホで受け取りました")
+    assert outcome(talk) == "not_paper"
+
+
+def test_a_charge_that_never_arrived_is_something_else(talk: Talk) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say("はい")
+    talk.say("障害の時間にアプリにチャージしたけど、残高に反映されていません")
+    assert outcome(talk) == "other"

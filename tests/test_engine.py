@@ -243,3 +243,12 @@ def test_a_question_ending_in_nani_is_a_question(talk: Talk) -> None:
     talk.say("2月26日までの延長って何")
     assert not talk.state.get("dlg")
     assert "2023年2月26日" in talk.text()
+
+
+@pytest.mark.parametrize("text", ["担当の方お願いします", "担当者につないでください",
+                                  "お電話でお問い合わせすることも可能でしょうか"])
+def test_asking_for_staff_in_other_words_gives_the_hotline(talk: Talk, text: str) -> None:
+    talk.say("補償の対象か確認したい")
+    talk.say(text)
+    assert "0120-479-249" in talk.text()
+    assert "regionPAYで受け取りましたか" in talk.text()  # and the question again

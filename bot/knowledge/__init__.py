@@ -66,6 +66,7 @@ class Intents(_Strict):
     hotline: list[str]
     thanks: list[str]
     greeting: list[str]
+    repeat: list[str] = []  # 「もう一回言って」: what was last asked or told, again
     topic: list[str] = []  # a bare word for the matter: the menu (outside a dialog)
 
 
