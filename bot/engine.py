@@ -420,6 +420,8 @@ class _Router(_Turn):
         that the FAQ answers confidently with an out-of-scope entry: 「宿泊代を返金してほしい」
         is not this outage's story, whatever its verbs."""
         words = self.k.messages.check_words
+        if phrases.contains(raw, words.opener):
+            return None  # 「2月に奈良に泊まった者ですが」: their story begins
         if phrases.contains(raw, words.elsewhere) and not phrases.contains(raw, words.ours):
             # 「楽天ペイで二重に引き落とされた」: another service's trouble. Its out-of-scope
             # answer if the FAQ has one near, else the honest "お答えできません".

@@ -252,3 +252,16 @@ def test_asking_for_staff_in_other_words_gives_the_hotline(talk: Talk, text: str
     talk.say(text)
     assert "0120-479-249" in talk.text()
     assert "regionPAYで受け取りましたか" in talk.text()  # and the question again
+
+
+@pytest.mark.parametrize("text", ["2月に奈良に泊まった者ですが", "regionPAYの件",
+                                  "金曜の夜に土産物屋で決済できなかった件"])
+def test_a_story_begun_starts_the_check(talk: Talk, text: str) -> None:
+    talk.say(text)
+    assert "regionPAYで受け取りましたか" in talk.text()
+
+
+def test_a_question_ending_in_ka_is_a_question(talk: Talk) -> None:
+    talk.say("2/24の夜は決済できましたか")
+    assert not talk.state.get("dlg")
+    assert "夕刻" in talk.text()
