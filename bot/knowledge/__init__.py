@@ -91,6 +91,9 @@ class CheckWords(_Strict):
     # service, answered honestly as not this chat's, never with this notice's facts.
     elsewhere: list[str] = []
     ours: list[str] = []
+    # A problem told during the dialog as a statement (「番号がわかりません」「クーポンをなくして
+    # しまって」): like a question, the FAQ's confident answer, then the dialog's question again.
+    trouble: list[str] = []
 
 
 class Messages(_Strict):
