@@ -577,3 +577,15 @@ def test_two_facts_of_their_case_with_a_question_start_the_check(talk: Talk) -> 
     talk.say("はい")
     talk.say("アプリは退会しました")
     assert outcome(talk) == "a_paper"
+
+
+@pytest.mark.parametrize("vague", ["支払いのときに問題があった", "なんかおかしかった",
+                                   "障害のときにトラブルがありました"])
+def test_a_vague_answer_to_what_happened_is_asked_to_say_more(talk: Talk, vague: str) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("はい")
+    talk.say(vague)
+    assert "もう少しくわしく" in talk.text() and "うまく読み取れませんでした" not in talk.text()
+    assert "happened" not in talk.state["dlg"]["slots"]  # never guessed
+    talk.say("現金で払ったのにクーポンの残高も減っていました")
+    assert outcome(talk) == "b1"
