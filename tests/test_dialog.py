@@ -589,3 +589,23 @@ def test_a_vague_answer_to_what_happened_is_asked_to_say_more(talk: Talk, vague:
     assert "happened" not in talk.state["dlg"]["slots"]  # never guessed
     talk.say("現金で払ったのにクーポンの残高も減っていました")
     assert outcome(talk) == "b1"
+
+
+@pytest.mark.parametrize("story", ["3000円の買い物で5000円引かれた",
+                                   "2000円のお会計で4000円引き落とされてた"])
+def test_a_wrong_amount_with_its_two_numbers_is_something_else(talk: Talk, story: str) -> None:
+    talk.say(story)  # a first message: the check starts, knowing what happened
+    assert talk.state["dlg"]["slots"]["happened"] == "other"
+    talk.say("はい")
+    assert outcome(talk) == "other" and "0120-479-249" in talk.text()
+
+
+def test_two_amounts_and_the_button_pressed_twice_stay_a_double_charge(talk: Talk) -> None:
+    talk.say("2000円の支払いなのに4000円減ってました。ボタンを2回押しちゃったんです")
+    assert talk.state["dlg"]["slots"]["happened"] == "double"
+
+
+@pytest.mark.parametrize("hedge", ["家族がアプリに入れたかもしれません", "チャージしたかもです"])
+def test_a_hedged_answer_about_the_app_is_unsure(talk: Talk, hedge: str) -> None:
+    _to_a_outcome(talk, hedge)
+    assert outcome(talk) == "a_unsure"
