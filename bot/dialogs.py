@@ -104,6 +104,8 @@ class Texts(_Strict):
     offer_say: dict[Literal["yes", "no"], list[str]] = {}
     consent_say: dict[Literal["yes", "no"], list[str]] = {}
     confirm_say: dict[Literal["submit", "fix", "cancel"], list[str]] = {}
+    # A change of mind after declining the offer or the consent (「やっぱり」), with a yes word.
+    reconsider_marks: list[str] = []
 
 
 class Flow(_Strict):

@@ -344,6 +344,12 @@ class _Router(_Turn):
         if runner is not None:
             self.in_dialog(runner, raw)
             return
+        dlg = self.state.get("dlg")
+        if dlg and dlg.get("declined") and not dlg.get("closed") and not dlg.get("receipt"):
+            runner = self._runner(dlg)  # 「やっぱり同意します」 after declining the intake
+            if runner.reconsider(raw):
+                self._finish(runner)
+                return
         if self.reopenable():  # a changed answer right after the outcome
             runner = self._runner(self.state["dlg"])
             if runner.revise(raw):
@@ -387,6 +393,11 @@ class _Router(_Turn):
             # Their situation told as a statement without the outage or the coupon named
             # (「アプリを退会したので紙のクーポンだけ残っています」): the dialog, from there;
             # after an outcome, such a sentence is about the case already told.
+            self.start_dialog(known)
+            return
+        if len(known) >= 2 and not told and phrases.contains(raw, words.own_case):
+            # Two facts of their own case with a question about it (「2月24日期限の紙クーポンが
+            # 4000円分残ったままなんですが、補償ってありますか」): the dialog, from there.
             self.start_dialog(known)
             return
         if "happened" in known or "paper" in known:
@@ -541,7 +552,8 @@ class _Router(_Turn):
         entry = self.k.entry(found.best) if found.best else None
         # An FAQ detour is for what reads as a question: an answer the dialog did not
         # understand is asked again, never answered with a guess from the FAQ.
-        asked = entry is not None and OUT_OF_SCOPE_TAG not in entry.tags and runner.asks(raw)
+        asked = entry is not None and OUT_OF_SCOPE_TAG not in entry.tags and (
+            runner.asks(raw) or phrases.contains(raw, self.k.messages.check_words.trouble))
         if asked and found.outcome == "answer":
             self.answer_entry(found.best)
             runner.reask(self.say(runner.flow.texts.resume))

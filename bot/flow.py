@@ -774,15 +774,18 @@ class Dialog(Runner):
             part = _ASK_CHANGE.sub("", part.strip())
             if not part:
                 continue
-            named = next((n for n in names if n in part), None)
+            # A name counts where it names the item (「店名は…」「店の名前も…」), not inside
+            # the value itself (「旅館やまと 売店 です」: 売店 is part of the shop's name).
+            named, after = next(((n, rest) for n in names
+                                 if (rest := _after_item_name(part, n)) is not None), (None, ""))
             if named is not None:
                 framed = slots.strip_frame(part)  # 「お店の名前は…」: the frame's own labels
-                if not any(n in framed for n in names):
+                if not any(_after_item_name(framed, n) is not None for n in names):
                     part = framed
                 else:
-                    match = _AFTER_NAME.match(part.split(named, 1)[1])
+                    match = _AFTER_NAME.match(after)
                     part = match.group(1) if match else ""
-            if not part or _CORRECTING.search(part):
+            if not part or _CORRECTING.search(part) or _COPULA_ONLY.match(part):
                 continue
             candidates.append(part)
         if len(candidates) != 1:
@@ -824,8 +827,27 @@ class Dialog(Runner):
                     found = (len(hit), item)
         return None if found is None else found[1]
 
+    def reconsider(self, text: str) -> bool:
+        """A change of mind after the offer or the consent was declined (「やっぱり同意します。
+        チャットで申請させてください」): the offer taken up, the consent asked again (it is
+        given only after reading the notice, never inferred). Only while the offer is open."""
+        intake = self.dlg.get("intake")
+        outcome = self.flow.outcomes.get(self.dlg.get("outcome") or "")
+        texts = self.flow.texts
+        if not (self.dlg.get("declined") and intake and outcome is not None
+                and self.offer_open(outcome.offer_until)):
+            return False
+        if not phrases.contains(text, texts.reconsider_marks):
+            return False
+        if not (phrases.contains(text, texts.offer_say.get("yes", []))
+                or phrases.contains(text, texts.consent_say.get("yes", []))):
+            return False
+        self.dlg.pop("declined", None)
+        return self.answer_offer(True)
+
     def answer_offer(self, yes: bool) -> bool:
         if not yes:
+            self.dlg["declined"] = True
             self.dlg["phase"] = "done"
             self.out.ended = True
             self.text(self.say(self.flow.texts.no_offer))
@@ -841,6 +863,7 @@ class Dialog(Runner):
 
     def answer_consent(self, yes: bool) -> bool:
         if not yes:
+            self.dlg["declined"] = True
             self.dlg["phase"] = "done"
             self.out.ended = True
             self.text(self.say(self.flow.texts.declined))
@@ -989,11 +1012,27 @@ _ASK_CHANGE = re.compile(r"(?:に(?:直|変更|訂正|修正|変え)|へ(?:変�
 # After an item's name: a particle, then the value, then a copula.
 _AFTER_NAME = re.compile(
     r"^\s*(?:は|を|が|も|:|：)?\s*(.+?)\s*(?:です.*|でした.*)?$")
+# What follows an item's name when it names the item: a particle (「店名は」「店の名前も」).
+_NAME_FOLLOWS = re.compile(r"^(の名前|の名称)?\s*(?:は|を|が|も|:|：)")
+_COPULA_ONLY = re.compile(r"^\s*(?:です|でした|だ|です[ねよ])?\s*$")
 _CORRECTING = re.compile(r"違|間違|まちが|ちが[うい]|訂正|修正|直し|直して|なおし|変更|ミス|誤")
 _PREDICATE_END = re.compile(
     r"(ます|ました|ません|ない|なかった|った|した|れた|いた|ている|てる|ください|下さい)$")
 _EMAIL_TOKEN = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]*[A-Za-z0-9]")
 _PHONE_TOKEN = re.compile(r"\+?[0-9][0-9\-() ]{8,}[0-9]")
+
+
+def _after_item_name(part: str, name: str) -> str | None:
+    """What follows the first place where `name` names an item in `part` (a particle after
+    it, or the part is the name alone), else None: 「三条店です」 holds 店 but names no item."""
+    start = part.find(name)
+    while start >= 0:
+        rest = part[start + len(name):]
+        match = _NAME_FOLLOWS.match(rest)
+        if match is not None or (start == 0 and not rest.strip()):
+            return rest[len(match.group(1) or ""):] if match is not None else ""
+        start = part.find(name, start + 1)
+    return None
 
 
 def _parse_framed(parser: Callable[[str], slots.Parsed], text: str) -> slots.Parsed:

@@ -288,6 +288,10 @@ def test_an_earlier_answer_changed_before_the_outcome(talk: Talk) -> None:
     ("店名が違いました。奈良パークホテルです", "奈良パークホテル"),
     ("お店の名前を奈良パークホテルに直してください", "奈良パークホテル"),
     ("店舗名、正しくは奈良パークホテル", "奈良パークホテル"),
+    # a word of the value that holds a name (売店, 三条店) is the value, not the item named
+    ("店の名前も間違えました。旅館やまと 売店 です", "旅館やまと 売店"),
+    ("店名が違います。奈良みやげ本舗 三条店", "奈良みやげ本舗 三条店"),
+    ("店の名前は奈良パークホテルです", "奈良パークホテル"),
 ])
 def test_a_correction_at_the_read_back_with_its_value(talk: Talk, fix: str, shown: str) -> None:
     for said in ["現金で払ったのにクーポンも引かれた", "はい", "同意します", "AB12345678",
@@ -562,3 +566,84 @@ def test_a_charge_that_never_arrived_is_something_else(talk: Talk) -> None:
     talk.say("はい")
     talk.say("障害の時間にアプリにチャージしたけど、残高に反映されていません")
     assert outcome(talk) == "other"
+
+
+def _to_a_outcome(talk: Talk, app: str) -> None:
+    for said in ["補償の対象か確認する", "はい", "期限までに使えなかった", "2月24日", "はい", app]:
+        talk.say(said)
+
+
+def test_unsure_about_the_app_is_given_both_ways_with_the_site_url(talk: Talk) -> None:
+    _to_a_outcome(talk, "家族がやったので、アプリにチャージしたかわかりません")
+    assert outcome(talk) == "a_unsure"
+    assert "https://region-pay.com/pages/compensation.html" in talk.text()
+    assert "4月上旬" in talk.text() and "2023年4月30日（日）" in talk.text()
+
+
+@pytest.mark.parametrize("again", ["やっぱり同意します。チャットで申請させてください",
+                                   "気が変わりました。やっぱりお願いします"])
+def test_a_change_of_mind_after_declining_asks_the_consent_again(talk: Talk, again: str) -> None:
+    _to_a_outcome(talk, "紙のままです")
+    talk.say("はい")
+    talk.say("いいえ、やめておきます")
+    assert "お預かりしません" in talk.text()
+    talk.say(again)
+    assert "同意して、入力をはじめますか" in talk.text()  # consent is asked, never inferred
+    talk.say("同意します")
+    assert "お名前" in talk.text()
+
+
+def test_no_change_of_mind_without_a_yes_word(talk: Talk) -> None:
+    _to_a_outcome(talk, "紙のままです")
+    talk.tap("入力しない")
+    talk.say("やっぱり自分でサイトから申請します")
+    assert "同意して、入力をはじめますか" not in talk.text()
+
+
+def test_a_problem_told_at_the_offer_gets_its_answer_then_the_offer(talk: Talk) -> None:
+    _to_a_outcome(talk, "紙のままです")
+    talk.say("クーポンをなくしてしまって、お問合せ番号がわかりません")
+    assert "宿泊施設" in talk.text() and "入力しますか" in talk.text()
+    assert "うまく読み取れませんでした" not in talk.text()
+
+
+def test_two_facts_of_their_case_with_a_question_start_the_check(talk: Talk) -> None:
+    talk.say("2月24日期限の紙クーポンが4000円分残ったままなんですが、補償ってありますか")
+    slots = talk.state["dlg"]["slots"]
+    assert slots["expiry"] == "original" and slots["balance"] == "yes"
+    assert slots["happened"] == "expired"
+    talk.say("はい")
+    talk.say("アプリは退会しました")
+    assert outcome(talk) == "a_paper"
+
+
+@pytest.mark.parametrize("vague", ["支払いのときに問題があった", "なんかおかしかった",
+                                   "障害のときにトラブルがありました"])
+def test_a_vague_answer_to_what_happened_is_asked_to_say_more(talk: Talk, vague: str) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("はい")
+    talk.say(vague)
+    assert "もう少しくわしく" in talk.text() and "うまく読み取れませんでした" not in talk.text()
+    assert "happened" not in talk.state["dlg"]["slots"]  # never guessed
+    talk.say("現金で払ったのにクーポンの残高も減っていました")
+    assert outcome(talk) == "b1"
+
+
+@pytest.mark.parametrize("story", ["3000円の買い物で5000円引かれた",
+                                   "2000円のお会計で4000円引き落とされてた"])
+def test_a_wrong_amount_with_its_two_numbers_is_something_else(talk: Talk, story: str) -> None:
+    talk.say(story)  # a first message: the check starts, knowing what happened
+    assert talk.state["dlg"]["slots"]["happened"] == "other"
+    talk.say("はい")
+    assert outcome(talk) == "other" and "0120-479-249" in talk.text()
+
+
+def test_two_amounts_and_the_button_pressed_twice_stay_a_double_charge(talk: Talk) -> None:
+    talk.say("2000円の支払いなのに4000円減ってました。ボタンを2回押しちゃったんです")
+    assert talk.state["dlg"]["slots"]["happened"] == "double"
+
+
+@pytest.mark.parametrize("hedge", ["家族がアプリに入れたかもしれません", "チャージしたかもです"])
+def test_a_hedged_answer_about_the_app_is_unsure(talk: Talk, hedge: str) -> None:
+    _to_a_outcome(talk, hedge)
+    assert outcome(talk) == "a_unsure"

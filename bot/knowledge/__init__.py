@@ -95,6 +95,9 @@ class CheckWords(_Strict):
     # own case, unless `own_case` words ask about them too.
     hypothetical: list[str] = []
     ours: list[str] = []
+    # A problem told during the dialog as a statement (「番号がわかりません」「クーポンをなくして
+    # しまって」): like a question, the FAQ's confident answer, then the dialog's question again.
+    trouble: list[str] = []
 
 
 class Messages(_Strict):
