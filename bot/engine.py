@@ -395,7 +395,9 @@ class _Router(_Turn):
             # after an outcome, such a sentence is about the case already told.
             self.start_dialog(known)
             return
-        if len(known) >= 2 and not told and phrases.contains(raw, words.own_case):
+        supposed = phrases.contains(raw, words.hypothetical) and not self.wants_check(raw)
+        if set(known) - {"paper", "happened"} and len(known) >= 2 and not told and not supposed \
+                and phrases.contains(raw, words.own_case):
             # Two facts of their own case with a question about it (「2月24日期限の紙クーポンが
             # 4000円分残ったままなんですが、補償ってありますか」): the dialog, from there.
             self.start_dialog(known)
@@ -407,7 +409,6 @@ class _Router(_Turn):
             probe.dlg["slots"] = dict(known)
             asked = probe.looks_like_question(raw)
             settled = probe.outcome() is not None  # nothing left to ask: tell their outcome
-            supposed = phrases.contains(raw, words.hypothetical) and not self.wants_check(raw)
             own = phrases.contains(raw, words.own_case) and not supposed
             found = self.match(raw) if asked and not own and not settled else None
             # a supposition (「…なかったらどうなるの？」) gets the rule only when the FAQ is sure
