@@ -11,7 +11,7 @@ For `claimbot faq rank`:  python bench/faq.py --export-synthetic 1800 DIR  (then
 (2) latency per query (p50/p95) and index build time at 30 and 2,000 entries; the 2,000 are a
     synthetic but realistic municipal FAQ generated from templates below (deterministic, offline),
     with a plain character-bigram BM25 baseline on the same entries and queries.
-(3) tests/data/faq_facts.yaml (when present): the facts a person reads in the replies of
+(3) every tests/data/faq_facts*.yaml (when present): the facts a person reads in the replies of
     `claimbot chat --jsonl`, per half (tests/test_faq_facts.py).
 """
 
@@ -435,11 +435,10 @@ def main() -> None:
         print(f"  n={n:<5} baseline: char-bigram BM25 top1 over question={bq:.2f}, "
               f"over question+answer={bqa:.2f} (same queries)")
 
-    facts_set = ROOT / "tests" / "data" / "faq_facts.yaml"
-    if facts_set.exists():
+    for facts_set in sorted((ROOT / "tests" / "data").glob("faq_facts*.yaml")):
         from tests.test_faq_facts import measure, report  # noqa: PLC0415
-        print("\n(3) right facts as a person reads them: tests/data/faq_facts.yaml, each question "
-              "from a new user\n    through `claimbot chat --jsonl` (in scope and OOS on "
+        print(f"\n(3) right facts as a person reads them: tests/data/{facts_set.name}, each "
+              "question from a new user\n    through `claimbot chat --jsonl` (in scope and OOS on "
               "2023-03-15, passed deadlines on 2026-11-27)")
         print(report(measure(facts_set)))
 

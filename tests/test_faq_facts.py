@@ -1,4 +1,5 @@
-"""Issue 2's Done-when, measured on the facts a person reads (tests/data/faq_facts.yaml).
+"""Issue 2's Done-when, measured on the facts a person reads (every tests/data/faq_facts*.yaml:
+faq_facts.yaml and faq_facts2.yaml, two independent blind sets, each with its own floors).
 
 Every question of the set is asked by a NEW user (one user id per question) through one real
 `claimbot chat --jsonl` process per clock:
@@ -10,8 +11,9 @@ The reply read is every "text"/"altText" string of the reply's messages (what a 
 button's label or typed text is not counted), folded with NFKC, lower case, no white space and
 one kind of hyphen, so 「２０２３年４月３０日（日）」 and "2023年4月30日" match.
 
-Figures: `.venv/bin/python tests/test_faq_facts.py` prints them per split, and with `--failures
-dev` the dev half's failing questions and replies.
+Figures: `.venv/bin/python tests/test_faq_facts.py [faq_facts2.yaml]` prints them per set and
+split (every set, or the ones named), and with `--failures dev` the dev half's failing questions
+and replies.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "tests" / "data" / "faq_facts.yaml"
+SETS = sorted(SET.parent.glob("faq_facts*.yaml"))
 CACHE = Path(os.environ.get("CLAIMBOT_TEST_CACHE", ROOT / "var" / "test-cache"))
 CAMPAIGN_NOW = "2023-03-15T12:00:00+09:00"
 TODAY_NOW = "2026-11-27T12:00:00+09:00"
@@ -40,17 +43,24 @@ HOTLINE = "0120-479-249"
 # An honest "I cannot answer this" / "this is not what the secretariat handles".
 HONEST = ("お答えでき", "お答えすることができ", "お答えいたしかね", "わかりかね", "分かりかね",
           "取り扱っ", "取扱", "ご案内でき", "対象外", "範囲外", "お手伝いでき",
-          "対応しておりません", "のみご案内", "それぞれのサービスの窓口")
+          "対応しておりません", "のみご案内", "それぞれのサービスの窓口", "ご案内するためのもの")
 # The campaign's facts that must not be given as if they answered an out-of-scope question.
 CAMPAIGN_FACTS = ("2023年3月24日", "2023年3月31日", "2023年4月30日", "2023年5月31日", "4月上旬",
                   "5月初旬", "region-pay.com", "giftpad.jp", "03-5244-9370")
 ENDED = ("終了", "過ぎ", "締め切", "締切")
 
-# Floors, a little below what was measured (see the header of the set).
+# Floors per set, a little below what was measured (see the header of each set).
 FLOORS = {
-    "in_scope": {"dev": 0.93, "test": 0.85},
-    "oos": {"dev": 0.61, "test": 0.48},
-    "passed": {"dev": 0.93, "test": 0.75},
+    "faq_facts.yaml": {
+        "in_scope": {"dev": 0.93, "test": 0.85},
+        "oos": {"dev": 0.61, "test": 0.48},
+        "passed": {"dev": 0.93, "test": 0.75},
+    },
+    "faq_facts2.yaml": {
+        "in_scope": {"dev": 0.95, "test": 0.86},
+        "oos": {"dev": 0.80, "test": 0.50},
+        "passed": {"dev": 0.90, "test": 0.76},
+    },
 }
 DONE_WHEN = 0.90
 ASSERT_DONE_WHEN = False  # set when the measured right-facts rate holds 0.90 on both halves
@@ -162,13 +172,15 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@pytest.fixture(scope="module")
-def result() -> dict[str, Any]:
-    return measure()
+@pytest.fixture(scope="module", params=SETS, ids=lambda path: path.name)
+def result(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return {"name": request.param.name, **measure(request.param)}
 
 
-def test_the_set_is_well_formed() -> None:
-    questions = load_set()
+@pytest.mark.parametrize("path", SETS, ids=lambda path: path.name)
+def test_the_set_is_well_formed(path: Path) -> None:
+    assert path.name in FLOORS, "a new set needs its floors"
+    questions = load_set(path)
     assert len({item["q"] for item in questions}) == len(questions)
     for item in questions:
         assert item["split"] in ("dev", "test"), item
@@ -183,9 +195,9 @@ def test_the_set_is_well_formed() -> None:
 def test_right_facts_during_the_campaign_and_after(result: dict[str, Any],
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
-        print("\nfaq_facts (right / asked):\n" + report(result))
+        print(f"\n{result['name']} (right / asked):\n" + report(result))
     measured = result["figures"]
-    for kind, floors in FLOORS.items():
+    for kind, floors in FLOORS[result["name"]].items():
         for split, floor in floors.items():
             good, total = measured[kind][split]
             assert total and good / total >= floor, (kind, split, good, total)
@@ -196,15 +208,18 @@ def test_right_facts_during_the_campaign_and_after(result: dict[str, Any],
 
 
 def main(argv: list[str]) -> None:
-    result = measure()
-    print(report(result))
-    if "--failures" in argv:
-        split = argv[argv.index("--failures") + 1]
-        for kind, item, right, reply in result["rows"]:
-            if not right and item["split"] == split:
-                print(f"\n[{kind}] {item['id']} {item['q']}  "
-                      f"facts={item.get('facts')} any={item.get('any')}")
-                print("  -> " + reply_text(reply).replace("\n", " / ")[:400])
+    named = [arg for arg in argv if arg.endswith(".yaml")]
+    for path in [SET.parent / Path(arg).name for arg in named] or SETS:
+        result = measure(path)
+        print(f"{path.name} (right / asked):\n" + report(result))
+        if "--failures" in argv:
+            split = argv[argv.index("--failures") + 1]
+            for kind, item, right, reply in result["rows"]:
+                if not right and item["split"] == split:
+                    print(f"\n[{kind}] {item['id']} {item['q']}  "
+                          f"facts={item.get('facts')} any={item.get('any')}")
+                    print("  -> " + reply_text(reply).replace("\n", " / ")[:400])
+        print()
 
 
 if __name__ == "__main__":
