@@ -408,6 +408,11 @@ class _Router(_Turn):
             # situation that the FAQ answers well gets the answer (and the way to check).
             probe.dlg["slots"] = dict(known)
             asked = probe.looks_like_question(raw)
+            if asked and known == {"paper": "no"} and not phrases.contains(raw, words.own_case):
+                # 「GoToトラベルのクーポンはまだ使える？」: a question about another scheme's
+                # coupon, not their case told: that scheme's out-of-scope answer, or honesty.
+                self.faq(raw, self.out_of_scope(raw))
+                return
             settled = probe.outcome() is not None  # nothing left to ask: tell their outcome
             own = phrases.contains(raw, words.own_case) and not supposed
             found = self.match(raw) if asked and not own and not settled else None
@@ -432,15 +437,12 @@ class _Router(_Turn):
         that the FAQ answers confidently with an out-of-scope entry: 「宿泊代を返金してほしい」
         is not this outage's story, whatever its verbs."""
         words = self.k.messages.check_words
-        if phrases.contains(raw, words.opener):
-            return None  # 「2月に奈良に泊まった者ですが」: their story begins
         if phrases.contains(raw, words.elsewhere) and not phrases.contains(raw, words.ours):
             # 「楽天ペイで二重に引き落とされた」: another service's trouble. Its out-of-scope
             # answer if the FAQ has one near, else the honest "お答えできません".
-            found = self.match(raw)
-            near = [(entry_id, score) for entry_id, score in found.ranking
-                    if (entry := self.k.entry(entry_id)) and OUT_OF_SCOPE_TAG in entry.tags]
-            return Match("answer", near[:1]) if near else Match("none", [])
+            return self.out_of_scope(raw)
+        if phrases.contains(raw, words.opener):
+            return None  # 「2月に奈良に泊まった者ですが」: their story begins
         if phrases.contains(raw, words.domain):
             return None
         found = self.match(raw)
@@ -448,6 +450,13 @@ class _Router(_Turn):
         if found.outcome == "answer" and entry is not None and OUT_OF_SCOPE_TAG in entry.tags:
             return found
         return None
+
+    def out_of_scope(self, raw: str) -> Match:
+        """A question known to be outside this notice: the FAQ's out-of-scope answer nearest
+        to it, else none (the honest 「お答えできません」 with the hotline)."""
+        near = [(entry_id, score) for entry_id, score in self.match(raw).ranking
+                if (entry := self.k.entry(entry_id)) and OUT_OF_SCOPE_TAG in entry.tags]
+        return Match("answer", near[:1]) if near else Match("none", [])
 
     def wants_check(self, raw: str) -> bool:
         """"補償の対象になるか確認したい", "私は対象ですか": their own case, not the rules."""
