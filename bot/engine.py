@@ -198,6 +198,9 @@ def _intent(knowledge: Knowledge, normalized: str) -> str | None:
     return None
 
 
+# 「奈良に泊まった者ですが」「京都の者なんですが」: a person introducing their case (as typed:
+# the reading of 者, もの, is in every 「そのものが」).
+_INTRODUCTION = re.compile(r"(?:た|の)者(?:です|なんです|でございます|だけど|やけど)")
 _RECEIPT = re.compile(r"RP-?([0-9A-Z]{4})-?([0-9A-Z]{4})")
 STATUS_JA = {"received": "受付済み", "in_review": "確認中", "contacted": "ご連絡済み",
              "closed": "対応完了"}
@@ -441,7 +444,7 @@ class _Router(_Turn):
             # 「楽天ペイで二重に引き落とされた」: another service's trouble. Its out-of-scope
             # answer if the FAQ has one near, else the honest "お答えできません".
             return self.out_of_scope(raw)
-        if phrases.contains(raw, words.opener):
+        if phrases.contains(raw, words.opener) or _INTRODUCTION.search(raw):
             return None  # 「2月に奈良に泊まった者ですが」: their story begins
         if phrases.contains(raw, words.domain):
             return None
@@ -461,6 +464,8 @@ class _Router(_Turn):
     def wants_check(self, raw: str) -> bool:
         """"補償の対象になるか確認したい", "私は対象ですか": their own case, not the rules."""
         words = self.k.messages.check_words
+        if _INTRODUCTION.search(raw):
+            return True  # 「2月に奈良に泊まった者ですが」: their story begins
         return phrases.contains(raw, words.opener) or phrases.contains(raw, words.topic) and (
             phrases.contains(raw, words.ask) or phrases.contains(raw, words.self))
 

@@ -9,6 +9,7 @@ outcome that offers it. Everything here is pure; filing a claim is returned as a
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -233,18 +234,38 @@ class Runner:
         """Slots that a sentence fills: the flow's rules, and dates tied to a step by a cue."""
         return self.read(text)[0]
 
-    def read(self, text: str) -> tuple[dict[str, str], set[str]]:
+    def read(self, text: str, carry: bool = False) -> tuple[dict[str, str], set[str]]:
         """`understand`, and the slots read by a rule of several parts ("二重" and
-        "引き落とされた"), which outweigh a one-word choice of the step asked."""
+        "引き落とされた"), which outweigh a one-word choice of the step asked.
+        `carry`: the story may be told in two messages (「現金で払いました」「なのにクーポンの
+        残額も減ってた」): the parts of a rule the previous message had count too (only which
+        parts are kept between messages, never the text)."""
         found: dict[str, str] = {}
         strong: set[str] = set()
-        for rule in self.flow.understand:
-            if all(phrases.contains(text, group) for group in rule.all) and not (
-                    rule.unless and phrases.contains(text, rule.unless)):
+        before = self.dlg.get("partial", {}) if carry else {}
+        partial: dict[str, list[int]] = {}
+        completed: list[dict[str, str]] = []  # rules completed only with the previous message
+        for index, rule in enumerate(self.flow.understand):
+            have = [g for g, group in enumerate(rule.all) if phrases.contains(text, group)]
+            if rule.unless and phrases.contains(text, rule.unless):
+                continue
+            if len(rule.all) > 1 and 0 < len(have) < len(rule.all):
+                partial[str(index)] = have
+                if len(set(have) | set(before.get(str(index), []))) == len(rule.all):
+                    completed.append(rule.sets)
+                continue
+            if len(have) == len(rule.all):
                 for slot, value in rule.sets.items():
                     found.setdefault(slot, value)
                     if len(rule.all) > 1 and found[slot] == value:
                         strong.add(slot)  # also when a one-word rule found it first
+        for sets in completed:  # what this message says by itself comes first
+            for slot, value in sets.items():
+                if slot not in found:
+                    found[slot] = value
+                    strong.add(slot)
+        if carry:
+            self.dlg["partial"] = partial
         for step in self.flow.steps.values():
             if step.date_is is not None and step.date_cues and step.slot not in found:
                 value = self.date_choice(step, text, cued=True)
@@ -580,8 +601,25 @@ class Dialog(Runner):
             return self.answer_offer(yes)
         if phase == "consent":
             yes = self.yes_no(text, self.flow.texts.consent_labels, self.flow.texts.consent_say)
-            return yes is not None and self.answer_consent(yes)
+            if yes is None:
+                return False
+            if not yes:
+                return self.answer_consent(False)
+            # 「同意します。井上さくら、080-…、…@example.com です」: the items given with it
+            found = self.items_in(text, consent=True)
+            self.dlg["values"] = {}
+            for item, parsed in found.items():
+                self.store(item, parsed)
+            self.next_item()
+            return True
         if phase == "collect":
+            found = self.items_in(text)
+            if len(found) >= 2 and not self.dlg.get("fixing"):
+                # 「氏名：…\n住所：…\n電話：…」 pasted at one question: every item taken
+                for item, parsed in found.items():
+                    self.store(item, parsed)
+                self.next_item()
+                return True
             self.take_item(text)
             return True
         if phase == "confirm":
@@ -600,7 +638,7 @@ class Dialog(Runner):
             # 「2月24日…あ、違いました」: the value is taken back; the same question again.
             self.proceed(self.say(self.flow.texts.noted))
             return True
-        found, strong = self.read(text)
+        found, strong = self.read(text, carry=True)
         learned = {k: v for k, v in found.items() if k not in self.dlg["slots"]}
         changed = self.changed_answers(text, found, step)
         changed.update(self.outweighed(found, strong))
@@ -617,7 +655,11 @@ class Dialog(Runner):
             choice = self.choose(self.flow.steps[step], text)
             # The answer to the question asked weighs most, unless a rule of several parts
             # read the same slot from the whole sentence.
-            if choice is not None and slot not in strong:
+            unsure = next((c.value for c in self.flow.steps[step].choices
+                           if c.value == "unsure"), None)
+            # (「regionPAYだったかどうかはわかりません」 leaves it open, whatever else is said)
+            if choice is not None and (slot not in strong or choice == unsure and phrases.contains(
+                    text, _WHETHER)):
                 learned[slot] = choice
         if not learned:
             learned = self.bare_date(text)
@@ -631,6 +673,9 @@ class Dialog(Runner):
                 self.proceed(self.say(self.flow.steps[step].vague_say))
                 return True
             return False
+        rules = self.flow.understand  # a part of a story whose slot this answer gave is spent
+        self.dlg["partial"] = {i: g for i, g in self.dlg.get("partial", {}).items()
+                               if not set(rules[int(i)].sets) & set(learned)}
         for slot, value in learned.items():
             self.dlg["slots"][slot] = value
             owner = next((n for n, s in self.flow.steps.items() if s.slot == slot), None)
@@ -869,7 +914,7 @@ class Dialog(Runner):
             self.text(self.say(self.flow.texts.declined))
             return True
         self.dlg["values"] = {}
-        self.collect(self.intake_items()[0])
+        self.next_item()
         return True
 
     def collect(self, item: str, fixing: bool = False, prefix: str = "") -> None:
@@ -900,6 +945,63 @@ class Dialog(Runner):
             self.confirm()
         else:
             self.collect(missing[0])
+
+    def next_item(self) -> None:
+        """The first item not yet given, or the read-back when all are."""
+        missing = [i for i in self.intake_items() if i not in self.dlg.get("values", {})]
+        if missing:
+            self.collect(missing[0])
+        else:
+            self.confirm()
+
+    def items_in(self, text: str, consent: bool = False) -> dict[str, slots.Parsed]:
+        """Several items in one message, each named (「住所は…」「電話：…」) or plain to see (an
+        email address, a phone number); one part left over is the name when the name is asked
+        for and two other items were found. Only values their parsers accept are taken."""
+        items = [i for i in self.intake_items() if i not in self.dlg.get("values", {})]
+        found: dict[str, slots.Parsed] = {}
+        rest: list[str] = []
+        for part in _ITEM_SPLIT.split(text):
+            part = clean(part).strip()
+            if not part or (consent and phrases.contains(
+                    part, self.flow.texts.consent_say.get("yes", []))):
+                continue
+            item, value = self.named_item(part, items)
+            if item is None:
+                folded = clean(slots._width_fold(part))
+                if _EMAIL_TOKEN.search(folded):
+                    item = next((i for i in items if self.flow.items[i].parser in (
+                        "email", "contact")), None)
+                elif _PHONE_TOKEN.fullmatch(_COPULA_TAIL.sub("", folded).strip()):
+                    item = next((i for i in items if self.flow.items[i].parser in (
+                        "phone", "contact")), None)
+                value = part
+            if item is None or item in found:
+                rest.append(part)
+                continue
+            try:
+                found[item] = _parse_framed(PARSERS[self.flow.items[item].parser], value)
+            except slots.SlotError:
+                rest.append(part)
+        name = next((i for i in items if self.flow.items[i].parser == "name"), None)
+        if name and name not in found and len(found) >= 2 and len(rest) == 1 and not any(
+                ch.isdigit() for ch in rest[0]):
+            with contextlib.suppress(slots.SlotError):
+                found[name] = slots.parse_name(slots.strip_frame(_COPULA_TAIL.sub("", rest[0])))
+        return found
+
+    def named_item(self, part: str, items: list[str]) -> tuple[str | None, str]:
+        """The item a part names at its start (「住所は奈良県…」「電話：090…」), and its value."""
+        best: tuple[int, str, str] | None = None
+        for item in items:
+            definition = self.flow.items[item]
+            for name in {definition.label, *definition.say}:
+                if part.startswith(name):
+                    rest = _NAME_FOLLOWS.match(part[len(name):]) or _VALUE_FOLLOWS.match(
+                        part[len(name):])
+                    if rest is not None and (best is None or len(name) > best[0]):
+                        best = (len(name), item, part[len(name) + rest.end():])
+        return (None, "") if best is None else (best[1], _COPULA_TAIL.sub("", best[2]).strip())
 
     def store(self, item: str, parsed: slots.Parsed) -> None:
         """Keep an item's value (dates as ISO text) and how it is read back."""
@@ -1018,6 +1120,11 @@ _COPULA_ONLY = re.compile(r"^\s*(?:です|でした|だ|です[ねよ])?\s*$")
 _CORRECTING = re.compile(r"違|間違|まちが|ちが[うい]|訂正|修正|直し|直して|なおし|変更|ミス|誤")
 _PREDICATE_END = re.compile(
     r"(ます|ました|ません|ない|なかった|った|した|れた|いた|ている|てる|ください|下さい)$")
+# Parts of a message that gives several items: 「、」, 「。」, new lines, full-width slashes.
+_ITEM_SPLIT = re.compile(r"[、,，。\n／]|\s{2,}")
+# 「電話09033334444」「メールa@b.jp」: a value straight after the item's name
+_VALUE_FOLLOWS = re.compile(r"(?=[0-9A-Za-z０-９Ａ-Ｚａ-ｚ+＋])")
+_COPULA_TAIL = re.compile(r"(?:です|でした|になります|でお願いします|でございます)[。.!！]*\s*$")
 _EMAIL_TOKEN = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]*[A-Za-z0-9]")
 _PHONE_TOKEN = re.compile(r"\+?[0-9][0-9\-() ]{8,}[0-9]")
 

@@ -647,3 +647,49 @@ def test_two_amounts_and_the_button_pressed_twice_stay_a_double_charge(talk: Tal
 def test_a_hedged_answer_about_the_app_is_unsure(talk: Talk, hedge: str) -> None:
     _to_a_outcome(talk, hedge)
     assert outcome(talk) == "a_unsure"
+
+
+def _to_paper_intake(talk: Talk) -> None:
+    for said in ["補償の対象か確認する", "はい", "期限までに使えなかった", "2月24日", "はい",
+                 "紙だけです", "入力する"]:  # 「紙だけです」: the app was not used
+        talk.say(said)
+    assert outcome(talk) == "a_paper"
+
+
+def test_several_items_pasted_at_one_question_are_all_taken(talk: Talk) -> None:
+    _to_paper_intake(talk)
+    talk.say("同意します")
+    talk.say("名前：木村 健太\n住所：奈良県奈良市三条町1-1\n電話：090-4444-5555\n"
+             "メール：kenta.k@example.com\nお問合せ番号：KM 1122 3344")
+    assert "内容をご確認ください" in talk.text() or "送信" in talk.text()
+    for shown in ["木村 健太", "奈良県奈良市三条町1-1", "090-4444-5555", "kenta.k@example.com"]:
+        assert shown in talk.text()
+
+
+def test_items_given_with_the_consent_are_kept_and_the_rest_asked(talk: Talk) -> None:
+    _to_paper_intake(talk)
+    talk.say("同意します。井上さくら、080-6666-7777、sakura.i@example.com です")
+    assert "ご住所を入力してください" in talk.text()
+    talk.say("奈良県五條市本町1-2")
+    assert "お問合せ番号を入力してください" in talk.text()
+
+
+def test_a_story_told_in_two_messages(talk: Talk) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("はい")
+    talk.say("クレカで払ったんです")
+    talk.say("でもクーポンも減ってて")
+    assert outcome(talk) == "b1"
+
+
+def test_not_knowing_whether_it_was_regionpay_stays_open(talk: Talk) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("紙のクーポンはもらったけど、regionPAYだったかどうかはわかりません")
+    assert outcome(talk) == "unsure"
+
+
+def test_a_balance_that_never_came_back_is_something_else(talk: Talk) -> None:
+    talk.say("補償の対象か確認する")
+    talk.say("はい")
+    talk.say("決済を取り消してもらったのに、残高が戻ってきません")
+    assert outcome(talk) == "other"
