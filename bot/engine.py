@@ -380,6 +380,22 @@ class _Router(_Turn):
         probe = self._runner(new_dialog(0))
         known = probe.understand(raw)
         words = self.k.messages.check_words
+        said = phrases.plain(raw)  # as typed: short kana words are everywhere in readings
+        if len(known) < 2 and probe.looks_like_question(raw) and any(
+                phrases.find(said, phrases.plain_phrase(w)) for w in words.fact_ask) and not (
+                phrases.contains(raw, words.verdict)):
+            # 「…紙のクーポンの補償の申請はいつまで受け付けていただけますでしょうか」: a fact
+            # asked for, whatever situation is told with it: the FAQ's answer (or its likely
+            # answer under もしかして), with the way to check their case.
+            found = self.match(raw)
+            entry = self.k.entry(found.best) if found.best else None
+            if entry is not None and OUT_OF_SCOPE_TAG not in entry.tags and (
+                    found.outcome == "answer" or found.outcome == "suggest"
+                    and found.ranking[0][1] >= DETOUR_SUGGEST_MIN):
+                self.faq(raw, found)
+                self.out.messages[-1].setdefault("buttons", []).insert(
+                    0, {"label": self.k.messages.menu[0], "data": "start"})
+                return
         if phrases.contains(raw, words.proxy) and (
                 not probe.looks_like_question(raw) or self.wants_check(raw)
                 or phrases.contains(raw, words.permission)):

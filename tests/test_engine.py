@@ -265,3 +265,22 @@ def test_a_question_ending_in_ka_is_a_question(talk: Talk) -> None:
     talk.say("2/24の夜は決済できましたか")
     assert not talk.state.get("dlg")
     assert "夕刻" in talk.text()
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("お忙しいところ恐れ入ります。紙のクーポンの補償の申請はいつまで受け付けていただけますでしょうか。",
+     "2023年4月30日"),
+    ("アプリ退会済みの者ですが申請方法とURLを教えてください", "region-pay.com"),
+])
+def test_a_fact_asked_with_a_situation_gets_the_fact_and_the_way_to_check(
+        talk: Talk, text: str, fact: str) -> None:
+    talk.say(text)
+    assert not talk.state.get("dlg")
+    assert fact in talk.text()
+    assert "補償の対象か確認する" in [b["label"] for b in talk.buttons()]
+
+
+def test_a_whole_story_asking_what_happens_is_still_checked(talk: Talk) -> None:
+    talk.say("紙のクーポンを使おうとしたら使えないって言われて現金で払ったのに、"
+             "クーポンの残高まで減ってるんですけど、どうなってるんですか")
+    assert (talk.state.get("dlg") or {}).get("outcome") == "b1"

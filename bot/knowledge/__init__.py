@@ -91,6 +91,11 @@ class CheckWords(_Strict):
     # with none of `ours` (the coupon, regionPAY, this compensation): a question about that
     # service, answered honestly as not this chat's, never with this notice's facts.
     elsewhere: list[str] = []
+    # A question for one fact of the notice (いつまで, URL, 方法...) that the FAQ answers with
+    # confidence gets that answer (and the way to check), even when it tells a situation or
+    # names the compensation; unless it asks for a verdict on their case (`verdict`).
+    fact_ask: list[str] = []
+    verdict: list[str] = []
     # A situation asked as a supposition (「使いきれなかったらどうなるの？」): the rule, not their
     # own case, unless `own_case` words ask about them too.
     hypothetical: list[str] = []
