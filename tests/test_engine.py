@@ -284,3 +284,9 @@ def test_a_whole_story_asking_what_happens_is_still_checked(talk: Talk) -> None:
     talk.say("紙のクーポンを使おうとしたら使えないって言われて現金で払ったのに、"
              "クーポンの残高まで減ってるんですけど、どうなってるんですか")
     assert (talk.state.get("dlg") or {}).get("outcome") == "b1"
+
+
+def test_an_expiry_still_to_come_is_not_the_coupons_story(talk: Talk) -> None:
+    talk.say("パスポートの有効期限が切れそうなんですが")
+    assert not talk.state.get("dlg")
+    assert "0120-479-249" in talk.text()
