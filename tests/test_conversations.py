@@ -235,44 +235,56 @@ class Process:
 JSONL = [_param(s) for s in SCENARIOS if s.get("jsonl")]
 
 
+@pytest.fixture(scope="module")
+def bots(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One `claimbot chat --jsonl` per clock, shared by the scenarios (each its own user, as
+    people share one bot); none may have written a traceback when they end."""
+    running: dict[str, Process] = {}
+
+    def bot(now: str) -> Process:
+        if now not in running:
+            running[now] = Process(tmp_path_factory.mktemp("jsonl"), now)
+        return running[now]
+
+    yield bot
+    errors = [stderr for stderr in (b.close() for b in running.values()) if "Traceback" in stderr]
+    assert not errors, errors[0]
+
+
 @pytest.mark.parametrize("scenario", JSONL)
 def test_conversation_through_claimbot_chat_jsonl(knowledge, scenario: dict[str, Any],
-                                                  tmp_path: Path) -> None:
+                                                  bots: Any) -> None:
     now = scenario.get("now", CAMPAIGN_TIME)
     user = f"held-out-{scenario['id']}"
-    bot = Process(tmp_path, now)
+    bot = bots(now)
     transcript = Transcript(scenario)
-    try:
-        messages: list[dict[str, Any]] = []
-        history: list[list[dict[str, Any]]] = []
-        for raw in scenario["turns"]:
-            turn = _turn(raw)
-            if "say" in turn:
-                obj = {"user": user, "text": str(turn["say"])}
-            else:
-                label = turn.get("tap") or turn.get("tap_old")
-                pool = ([b for m in messages for b in m.get("buttons", [])] if "tap" in turn
-                        else [b for buttons in history[:-1] for b in buttons][::-1])
-                button = _find_button(pool, label, transcript)
-                obj = ({"user": user, "postback": button["data"]} if "data" in button
-                       else {"user": user, "text": button["text"]})
-            messages = bot.send(obj)
-            history.append([b for m in messages for b in m.get("buttons", [])])
-            transcript.add(turn, _seen(messages))
-        # The outcome, as the person sees it: the card with the outcome's title.
-        title = render(knowledge.flow.outcomes[scenario["outcome"]].title, knowledge.facts,
-                       parse_now(now), {}).strip()
-        assert title in transcript.route_text(), transcript.fail(
-            f"the outcome card {title!r} was never shown")
-        transcript.check_route()
-        # The claims this person has, as the bot itself reports them.
-        status = _seen(bot.send({"user": user, "text": "申請状況"}))
-        receipts = set(RECEIPT.findall(status))
-        assert len(receipts) == scenario.get("claims", 0), transcript.fail(
-            f"申請状況 shows {sorted(receipts)}, expected {scenario.get('claims', 0)} claim(s)")
-        if scenario.get("claims"):
-            shown = {m for _, reply in transcript.rows for m in RECEIPT.findall(reply)}
-            assert shown == receipts, transcript.fail(f"shown {shown}, filed {receipts}")
-    finally:
-        stderr = bot.close()
-    assert "Traceback" not in stderr, stderr
+    messages: list[dict[str, Any]] = []
+    history: list[list[dict[str, Any]]] = []
+    for raw in scenario["turns"]:
+        turn = _turn(raw)
+        if "say" in turn:
+            obj = {"user": user, "text": str(turn["say"])}
+        else:
+            label = turn.get("tap") or turn.get("tap_old")
+            pool = ([b for m in messages for b in m.get("buttons", [])] if "tap" in turn
+                    else [b for buttons in history[:-1] for b in buttons][::-1])
+            button = _find_button(pool, label, transcript)
+            obj = ({"user": user, "postback": button["data"]} if "data" in button
+                   else {"user": user, "text": button["text"]})
+        messages = bot.send(obj)
+        history.append([b for m in messages for b in m.get("buttons", [])])
+        transcript.add(turn, _seen(messages))
+    # The outcome, as the person sees it: the card with the outcome's title.
+    title = render(knowledge.flow.outcomes[scenario["outcome"]].title, knowledge.facts,
+                   parse_now(now), {}).strip()
+    assert title in transcript.route_text(), transcript.fail(
+        f"the outcome card {title!r} was never shown")
+    transcript.check_route()
+    # The claims this person has, as the bot itself reports them.
+    status = _seen(bot.send({"user": user, "text": "申請状況"}))
+    receipts = set(RECEIPT.findall(status))
+    assert len(receipts) == scenario.get("claims", 0), transcript.fail(
+        f"申請状況 shows {sorted(receipts)}, expected {scenario.get('claims', 0)} claim(s)")
+    if scenario.get("claims"):
+        shown = {m for _, reply in transcript.rows for m in RECEIPT.findall(reply)}
+        assert shown == receipts, transcript.fail(f"shown {shown}, filed {receipts}")
