@@ -392,9 +392,7 @@ class _Router(_Turn):
             if entry is not None and OUT_OF_SCOPE_TAG not in entry.tags and (
                     found.outcome == "answer" or found.outcome == "suggest"
                     and found.ranking[0][1] >= DETOUR_SUGGEST_MIN):
-                self.faq(raw, found)
-                self.out.messages[-1].setdefault("buttons", []).insert(
-                    0, {"label": self.k.messages.menu[0], "data": "start"})
+                self.faq_and_check(raw, found)
                 return
         if phrases.contains(raw, words.proxy) and (
                 not probe.looks_like_question(raw) or self.wants_check(raw)
@@ -438,9 +436,7 @@ class _Router(_Turn):
             # a supposition (「…なかったらどうなるの？」) gets the rule only when the FAQ is sure
             if found is not None and found.outcome in (("answer",) if supposed
                                                        else ("answer", "suggest")):
-                self.faq(raw, found)
-                self.out.messages[-1].setdefault("buttons", []).insert(
-                    0, {"label": self.k.messages.menu[0], "data": "start"})
+                self.faq_and_check(raw, found)
             else:
                 self.start_dialog(known)
             return
@@ -615,6 +611,12 @@ class _Router(_Turn):
         self.state["last_answer"] = entry_id
         self.out.messages.append(message)
         return True
+
+    def faq_and_check(self, raw: str, found: Match) -> None:
+        """The FAQ's answer to a question told with a situation, and the way to check it."""
+        self.faq(raw, found)
+        self.out.messages[-1].setdefault("buttons", []).insert(
+            0, {"label": self.k.messages.menu[0], "data": "start"})
 
     def faq(self, raw: str, found: Match | None = None) -> None:
         found = found or self.match(raw)
