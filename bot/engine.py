@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from bot import phrases, slots
 from bot.clock import JST, format_date
 from bot.faq.matcher import Match, Matcher
-from bot.flow import Dialog, new_dialog
+from bot.flow import Dialog, label_choice, new_dialog
 from bot.knowledge import Knowledge
 from bot.knowledge.render import render
 from bot.privacy import redact
@@ -651,13 +651,11 @@ class _Router(_Turn):
         self.out.messages.append(text_message(text, [self.call_button()]))
 
     def delete_answer(self, raw: str) -> bool | None:
-        """A typed answer to the deletion question: its buttons' labels, or yes / no."""
+        """A typed answer to the deletion question: its buttons' labels exactly (deleting is
+        not undone, so no near miss), or yes / no."""
         labels = self.k.messages.labels
-        plain = normalize(raw).replace(" ", "")
-        for label, yes in ((labels.delete_yes, True), (labels.delete_no, False)):
-            if plain == normalize(label).replace(" ", ""):
-                return yes
-        return slots.parse_yes_no(raw)
+        yes = label_choice(raw, [labels.delete_yes, labels.delete_no], near=False)
+        return slots.parse_yes_no(raw) if yes is None else yes
 
     def delete(self, yes: bool) -> None:
         if not yes:

@@ -234,27 +234,32 @@ class Runner:
         """Slots that a sentence fills: the flow's rules, and dates tied to a step by a cue."""
         return self.read(text)[0]
 
-    def read(self, text: str, carry: bool = False) -> tuple[dict[str, str], set[str]]:
+    def read(self, text: str, before: dict[str, list[int]] | None = None
+             ) -> tuple[dict[str, str], set[str], dict[str, list[int]]]:
         """`understand`, and the slots read by a rule of several parts ("二重" and
         "引き落とされた"), which outweigh a one-word choice of the step asked.
-        `carry`: the story may be told in two messages (「現金で払いました」「なのにクーポンの
-        残額も減ってた」): the parts of a rule the previous message had count too (only which
-        parts are kept between messages, never the text)."""
+        `before`: the parts of rules the previous message had (the story may be told in two
+        messages: 「現金で払いました」「なのにクーポンの残額も減ってた」); given, they count
+        too, and the parts this message has are returned for the next one (only which parts,
+        never the text). A pure reading: the caller keeps what it wants."""
         found: dict[str, str] = {}
         strong: set[str] = set()
-        before = self.dlg.get("partial", {}) if carry else {}
         partial: dict[str, list[int]] = {}
         completed: list[dict[str, str]] = []  # rules completed only with the previous message
         for index, rule in enumerate(self.flow.understand):
-            have = [g for g, group in enumerate(rule.all) if phrases.contains(text, group)]
             if rule.unless and phrases.contains(text, rule.unless):
                 continue
-            if len(rule.all) > 1 and 0 < len(have) < len(rule.all):
-                partial[str(index)] = have
-                if len(set(have) | set(before.get(str(index), []))) == len(rule.all):
-                    completed.append(rule.sets)
-                continue
-            if len(have) == len(rule.all):
+            if before is None:  # no story to carry: the first missing part settles it
+                complete = all(phrases.contains(text, group) for group in rule.all)
+            else:
+                have = [g for g, group in enumerate(rule.all) if phrases.contains(text, group)]
+                if len(rule.all) > 1 and 0 < len(have) < len(rule.all):
+                    partial[str(index)] = have
+                    if len(set(have) | set(before.get(str(index), []))) == len(rule.all):
+                        completed.append(rule.sets)
+                    continue
+                complete = len(have) == len(rule.all)
+            if complete:
                 for slot, value in rule.sets.items():
                     found.setdefault(slot, value)
                     if len(rule.all) > 1 and found[slot] == value:
@@ -264,8 +269,6 @@ class Runner:
                 if slot not in found:
                     found[slot] = value
                     strong.add(slot)
-        if carry:
-            self.dlg["partial"] = partial
         for step in self.flow.steps.values():
             if step.date_is is not None and step.date_cues and step.slot not in found:
                 value = self.date_choice(step, text, cued=True)
@@ -278,7 +281,7 @@ class Runner:
                     "positive" if amount > 0 else "zero")
                 if value is not None:
                     found[step.slot] = value
-        return found, strong
+        return found, strong, partial
 
     def choose(self, step: StepDef, text: str) -> str | None:
         """The choice a typed answer means: a label or phrase, a date, an amount, yes/no,
@@ -638,7 +641,8 @@ class Dialog(Runner):
             # 「2月24日…あ、違いました」: the value is taken back; the same question again.
             self.proceed(self.say(self.flow.texts.noted))
             return True
-        found, strong = self.read(text, carry=True)
+        found, strong, partial = self.read(text, before=self.dlg.get("partial", {}))
+        self.dlg["partial"] = partial
         learned = {k: v for k, v in found.items() if k not in self.dlg["slots"]}
         changed = self.changed_answers(text, found, step)
         changed.update(self.outweighed(found, strong))
@@ -751,7 +755,7 @@ class Dialog(Runner):
         if self.looks_like_question(text):
             return False
         known = self.dlg["slots"]
-        found, strong = self.read(text)
+        found, strong, _ = self.read(text)
         if strong and all(known.get(slot) == value for slot, value in found.items()):
             return True
         if len(phrases.plain(text)) > _RESTATE_MAX:
@@ -845,7 +849,7 @@ class Dialog(Runner):
 
     def yes_no(self, text: str, labels: list[str], say: dict[str, list[str]]) -> bool | None:
         """Yes or no to an offer: a label (typed or nearly), the flow's words, はい/いいえ."""
-        yes = _label_choice(text, labels)
+        yes = label_choice(text, labels)
         if yes is None:
             said = phrases.best(text, list(say.items()))
             yes = None if said is None else said == "yes"
@@ -1159,11 +1163,11 @@ def _parse_framed(parser: Callable[[str], slots.Parsed], text: str) -> slots.Par
     raise first
 
 
-def _label_choice(text: str, labels: list[str]) -> bool | None:
-    """True for the first label, False for the second, typed or nearly."""
+def label_choice(text: str, labels: list[str], near: bool = True) -> bool | None:
+    """True for the first label, False for the second, typed or (`near`) nearly."""
     norm = normalize(text).replace(" ", "")
     for index, label in enumerate(labels):
-        if norm == normalize(label).replace(" ", "") or fuzz.ratio(
-                norm, normalize(label).replace(" ", "")) >= 85:
+        label = normalize(label).replace(" ", "")
+        if norm == label or near and fuzz.ratio(norm, label) >= 85:
             return index == 0
     return None
