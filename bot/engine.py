@@ -456,6 +456,11 @@ class _Router(_Turn):
             # 「楽天ペイで二重に引き落とされた」: another service's trouble. Its out-of-scope
             # answer if the FAQ has one near, else the honest "お答えできません".
             return self.out_of_scope(raw)
+        if not phrases.contains(raw, words.ours_named) and self.k.vocabulary.foreign_owner(
+                raw, words.owned, words.neutral):
+            # 「英検の申込期限はいつ」: another organisation's deadline, not this notice's: an
+            # out-of-scope entry the FAQ is sure of, else the honest "お答えできません".
+            return self.out_of_scope(raw, sure=True)
         if phrases.contains(raw, words.opener) or _INTRODUCTION.search(raw):
             return None  # 「2月に奈良に泊まった者ですが」: their story begins
         if phrases.contains(raw, words.domain):
@@ -466,10 +471,14 @@ class _Router(_Turn):
             return found
         return None
 
-    def out_of_scope(self, raw: str) -> Match:
+    def out_of_scope(self, raw: str, sure: bool = False) -> Match:
         """A question known to be outside this notice: the FAQ's out-of-scope answer nearest
-        to it, else none (the honest 「お答えできません」 with the hotline)."""
-        near = [(entry_id, score) for entry_id, score in self.match(raw).ranking
+        to it (`sure`: only when the FAQ answers with it outright), else none (the honest
+        「お答えできません」 with the hotline)."""
+        found = self.match(raw)
+        if sure and found.outcome != "answer":
+            return Match("none", [])
+        near = [(entry_id, score) for entry_id, score in found.ranking
                 if (entry := self.k.entry(entry_id)) and OUT_OF_SCOPE_TAG in entry.tags]
         return Match("answer", near[:1]) if near else Match("none", [])
 

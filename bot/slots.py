@@ -20,6 +20,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import OSA, Levenshtein
 
+from bot import phrases
 from bot.clock import format_date
 from bot.textnorm import clean, kanji_numerals_to_digits, match_key, normalize
 
@@ -688,6 +689,8 @@ def parse_prefecture(text: str) -> Parsed:
     if prefix:
         full = _PREF_STEMS[max(prefix, key=len)]
         return Parsed(full, full)
+    if phrases.has_kanji(key) and (hit := _PREF_EXACT.get(match_key(phrases.reading(key)))):
+        return Parsed(hit, hit)  # 大坂, 岡山剣: a wrong kanji read as the prefecture's name
     return _fuzzy_prefecture(key, _PREF_EXACT)
 
 

@@ -290,3 +290,34 @@ def test_an_expiry_still_to_come_is_not_the_coupons_story(talk: Talk) -> None:
     talk.say("パスポートの有効期限が切れそうなんですが")
     assert not talk.state.get("dlg")
     assert "0120-479-249" in talk.text()
+
+
+@pytest.mark.parametrize("text", ["英検の申込期限はいつ", "JALのマイルの有効期限",
+                                  "大学の履修登録の締め切りっていつやったっけ",
+                                  "ホットペッパーのクーポンの使い方"])
+def test_another_organisations_deadline_is_not_answered_with_ours(talk: Talk, text: str) -> None:
+    talk.say(text)
+    assert "お答えできません" in talk.text() and "0120-479-249" in talk.text()
+    for fact in ("2023年4月30日", "2023年3月31日", "region-pay.com"):
+        assert fact not in talk.text()
+
+
+@pytest.mark.parametrize(("text", "fact"), [("母のクーポンの期限", "2023年3月31日"),
+                                            ("保障の申請期限はいつ", "2023年4月30日"),
+                                            ("regionPAYの紙クーポンの申請期限", "2023年4月30日")])
+def test_our_own_deadline_with_an_owner_is_still_answered(talk: Talk, text: str,
+                                                          fact: str) -> None:
+    talk.say(text)
+    assert fact in talk.text()
+
+
+def test_the_vocabulary_spells_and_reads_its_words(knowledge) -> None:
+    vocabulary = knowledge.vocabulary
+    assert vocabulary.knows("補償申請")  # two of its words
+    assert vocabulary.knows("保障")  # read ほしょう, as 補償
+    assert vocabulary.knows("3月24日")
+    assert not vocabulary.knows("英検")
+    words = knowledge.messages.check_words
+    assert vocabulary.foreign_owner("英検の申込期限", words.owned, words.neutral) == "英検"
+    assert vocabulary.foreign_owner("他県で使う予定のクーポン", words.owned, words.neutral) is None
+    assert vocabulary.foreign_owner("英検の会場", words.owned, words.neutral) is None

@@ -705,3 +705,9 @@ def test_hiragana_dates_other_days_and_words_left_alone() -> None:
     assert kana_date_units("きげんはにじゅうよっか") == "きげんは24日"
     with pytest.raises(SlotError):
         parse_date("にじゅうよっか")  # the month is asked for
+
+
+@pytest.mark.parametrize(("typed", "value"), [("大坂", "大阪府"), ("大坂府", "大阪府"),
+                                              ("鹿児嶋", "鹿児島県")])
+def test_a_prefecture_in_wrong_kanji_is_read_by_its_reading(typed: str, value: str) -> None:
+    assert parse_prefecture(typed).value == value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from bot.dialogs import Flow, load_flow
 from bot.faq.entries import Entry, load_faq
 from bot.knowledge.facts import CampaignFacts, load_facts
 from bot.knowledge.render import check_template
+from bot.scope import Vocabulary, strings
 from bot.yamlsrc import DataFileError, load_yaml, validate
 
 Label = Annotated[str, Field(min_length=1, max_length=20)]
@@ -96,6 +98,12 @@ class CheckWords(_Strict):
     # names the compensation; unless it asks for a verdict on their case (`verdict`).
     fact_ask: list[str] = []
     verdict: list[str] = []
+    # Another organisation's deadline, coupon or application (「英検の申込期限」): an owner
+    # before 「の」 that no word of the knowledge spells, of one of `owned` (bot/scope.py),
+    # unless the owner is `neutral` (予定, 子供...) or the message names `ours_named`.
+    owned: list[str] = []
+    neutral: list[str] = []
+    ours_named: list[str] = []
     # A situation asked as a supposition (「使いきれなかったらどうなるの？」): the rule, not their
     # own case, unless `own_case` words ask about them too.
     hypothetical: list[str] = []
@@ -138,6 +146,13 @@ class Knowledge:
     def entry(self, entry_id: str) -> Entry | None:
         """The entry with this id, if any."""
         return next((e for e in self.entries if e.id == entry_id), None)
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """Every word the knowledge uses (facts, FAQ, messages, dialog), built on first use."""
+        return Vocabulary(strings([
+            self.facts, self.messages, self.flow,
+            [(e.question, e.examples, e.answer) for e in self.entries]]))
 
 
 def load_static(knowledge_dir: Path, now: datetime) -> tuple[CampaignFacts, Messages]:
