@@ -55,8 +55,8 @@ class Vocabulary:
             phrases.reading(run) for run in sorted(set(_KANJI_RUN.findall(raw))))
 
     def knows(self, word: str) -> bool:
-        """Whether the word is spelled by pieces of two or more characters of the vocabulary,
-        or read as one of its words; a date or number always counts as known."""
+        """Whether the word is made of pieces of two or more characters of the vocabulary,
+        each spelled or read as in it; a date or number always counts as known."""
         norm = normalize(word)
         if not norm or _DIGIT.search(norm):
             return True
@@ -64,12 +64,14 @@ class Vocabulary:
         for start in range(len(norm)):
             if reachable[start]:
                 for end in range(start + 2, len(norm) + 1):
-                    if norm[start:end] in self.text:
+                    if self._piece(norm[start:end]):
                         reachable[end] = True
-        if reachable[-1]:
-            return True
-        return phrases.has_kanji(norm) and len(norm) >= 2 and (
-            phrases.reading(norm) in self.readings)
+        return reachable[-1]
+
+    def _piece(self, piece: str) -> bool:
+        """A piece spelled as in the vocabulary, or kanji read as a word of it (特説 as 特設)."""
+        return piece in self.text or phrases.has_kanji(piece) and (
+            phrases.reading(piece) in self.readings)
 
     def foreign_owner(self, text: str, owned: list[str], neutral: list[str]) -> str | None:
         """The first owner the vocabulary does not know of one of the `owned` words

@@ -304,6 +304,7 @@ def test_another_organisations_deadline_is_not_answered_with_ours(talk: Talk, te
 
 @pytest.mark.parametrize(("text", "fact"), [("母のクーポンの期限", "2023年3月31日"),
                                             ("保障の申請期限はいつ", "2023年4月30日"),
+                                            ("特説サイトの申請って何日まで", "2023年4月30日"),
                                             ("regionPAYの紙クーポンの申請期限", "2023年4月30日")])
 def test_our_own_deadline_with_an_owner_is_still_answered(talk: Talk, text: str,
                                                           fact: str) -> None:
