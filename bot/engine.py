@@ -457,7 +457,7 @@ class _Router(_Turn):
             # answer if the FAQ has one near, else the honest "お答えできません".
             return self.out_of_scope(raw)
         if not phrases.contains(raw, words.ours_named) and self.k.vocabulary.foreign_owner(
-                raw, words.owned, words.neutral):
+                raw, words.owned, words.neutral, words.elsewhere):
             # 「英検の申込期限はいつ」: another organisation's deadline, not this notice's: an
             # out-of-scope entry the FAQ is sure of, else the honest "お答えできません".
             return self.out_of_scope(raw, sure=True)

@@ -73,9 +73,11 @@ class Vocabulary:
         return piece in self.text or phrases.has_kanji(piece) and (
             phrases.reading(piece) in self.readings)
 
-    def foreign_owner(self, text: str, owned: list[str], neutral: list[str]) -> str | None:
-        """The first owner the vocabulary does not know of one of the `owned` words
-        (「英検」 in 「英検の申込期限」), unless it is a `neutral` word (予定, 子供...)."""
+    def foreign_owner(self, text: str, owned: list[str], neutral: list[str],
+                      elsewhere: list[str] = ()) -> str | None:
+        """The first owner of one of the `owned` words that the vocabulary does not know
+        (「英検」 in 「英検の申込期限」) or that is another service (`elsewhere`: 「au PAYの
+        クーポン」), unless it is a `neutral` word (予定, 子供...)."""
         folded = unicodedata.normalize("NFKC", text)
         owned_norm = [normalize(w) for w in owned]
         neutral_norm = {normalize(w) for w in neutral}
@@ -86,6 +88,6 @@ class Vocabulary:
             if normalize(owner) in neutral_norm or any(
                     normalize(owner).endswith(n) for n in neutral_norm if n):
                 continue
-            if not self.knows(owner):
+            if not self.knows(owner) or phrases.contains(owner, list(elsewhere)):
                 return owner
         return None
