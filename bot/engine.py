@@ -15,7 +15,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot import phrases, slots
+from bot import english, phrases, slots
 from bot.clock import JST, format_date
 from bot.faq.matcher import Match, Matcher
 from bot.flow import Dialog, label_choice, new_dialog
@@ -97,7 +97,15 @@ class _Turn:
         """The FAQ's match for a text, computed once in a turn however many routes ask."""
         found = self._matches.get(raw)
         if found is None:
-            found = self._matches[raw] = self.ctx.matcher.match(raw)
+            if english.is_english(raw):
+                # Matched by its words of this matter in Japanese; English with none of them
+                # (「what's the weather tomorrow?」) is not a question the FAQ answers.
+                query = english.to_japanese(
+                    raw, self.k.messages.english_terms, self.k.messages.english_words)
+                found = Match("none", []) if query is None else self.ctx.matcher.match(query)
+            else:
+                found = self.ctx.matcher.match(raw)
+            self._matches[raw] = found
         return found
 
     def say(self, template: str, **extra: str) -> str:

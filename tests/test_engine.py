@@ -322,3 +322,19 @@ def test_the_vocabulary_spells_and_reads_its_words(knowledge) -> None:
     assert vocabulary.foreign_owner("英検の申込期限", words.owned, words.neutral) == "英検"
     assert vocabulary.foreign_owner("他県で使う予定のクーポン", words.owned, words.neutral) is None
     assert vocabulary.foreign_owner("英検の会場", words.owned, words.neutral) is None
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("If I miss the April 30 deadline can I still apply?", "2023年4月30日"),
+    ("I lost my paper coupon and don't know the inquiry number", "宿泊施設"),
+    ("which points can I choose?", "nanaco"),
+])
+def test_a_question_in_english_is_answered_in_japanese(talk: Talk, text: str, fact: str) -> None:
+    talk.say(text)
+    assert fact in talk.text()
+
+
+def test_english_with_nothing_of_this_matter_gets_an_honest_answer(talk: Talk) -> None:
+    talk.say("Hello, what's the weather in Tokyo tomorrow?")
+    assert "お答えできません" in talk.text() and "0120-479-249" in talk.text()
+    assert "2023年3月31日" not in talk.text()

@@ -121,6 +121,11 @@ class Messages(_Strict):
     menu: list[Label] = Field(min_length=1, max_length=13)
     intents: Intents
     check_words: CheckWords = CheckWords()
+    # A question typed in English (「If I miss the April 30 deadline can I still apply?」) is
+    # matched in Japanese: its words of this matter (`terms`) and its question words (`words`),
+    # each by the Japanese of the FAQ; only when at least one term is found (bot/english.py).
+    english_terms: dict[str, str] = {}
+    english_words: dict[str, str] = {}
 
 
 def load_messages(path: Path, facts: CampaignFacts, now: datetime) -> Messages:
