@@ -155,6 +155,36 @@ class _Turn:
         return text_message(text, buttons)
 
 
+_SENTENCE_END = re.compile(r"[?？。!！\n]+")
+_BOTH = re.compile(
+    r"^(.{2,}?)と(.{2,}?)[、,]?(?:の)?(?:両方|どちらも|どっちも|それぞれ|2つとも|二つとも)(.*)$")
+_TE_COMMA = re.compile(r"(?<=[てで])[、,]")
+_ASKS = re.compile(r"いつ|どこ|何|なに|なん|どう|どれ|どの|どちら|いくら|誰|だれ|教えて|おしえて|"
+                   r"知りたい|ください|下さい|ですか|ますか|か$|の$")
+
+
+def _question_parts(raw: str, also: list[str]) -> list[str]:
+    """The questions of a message that asks more than one: split at sentence ends, at 「あと」
+    and its like after a comma, at a 「…て、」 that joins two questions, and 「AとB、両方…」
+    as A… and B…. A single question gives nothing."""
+    parts: list[str] = []
+    for sentence in _SENTENCE_END.split(raw):
+        both = _BOTH.match(sentence.strip())
+        if both:
+            parts += [both.group(1) + both.group(3), both.group(2) + both.group(3)]
+            continue
+        pieces = [sentence]
+        for word in also:
+            pieces = [p for piece in pieces for p in re.split(rf"[、,\s]{re.escape(word)}[、,]?",
+                                                             piece)]
+        pieces = [p for piece in pieces for p in _TE_COMMA.split(piece)]
+        parts += pieces
+    parts = [p.strip(" 、,") for p in parts if len(p.strip(" 、,")) >= 4]
+    if len(parts) < 2:
+        return []
+    return [p for p in parts if _ASKS.search(p)]  # 「クーポンが使えなくて」 asks nothing
+
+
 # A mid-dialog question the FAQ only suggests an answer for is answered (under もしかして)
 # when the first entry is this likely and this far ahead of the second; else asked again.
 DETOUR_SUGGEST_MIN = 0.5
@@ -635,6 +665,19 @@ class _Router(_Turn):
         self.out.messages[-1].setdefault("buttons", []).insert(
             0, {"label": self.k.messages.menu[0], "data": "start"})
 
+    def also_asked(self, raw: str, first: str | None) -> list[str]:
+        """The entries that answer the other questions of a message that asks two
+        (「ポイントは何が選べて、いつまでに受け取ればいいの？」「メールの送信元とSMSの番号、
+        両方教えてください」): each part asked alone, taken only when the FAQ is sure of it."""
+        ids: list[str] = []
+        for part in _question_parts(raw, self.k.messages.check_words.also):
+            found = self.match(part)
+            entry = self.k.entry(found.best) if found.best else None
+            if found.outcome == "answer" and entry is not None and entry.id != first and (
+                    entry.id not in ids and OUT_OF_SCOPE_TAG not in entry.tags):
+                ids.append(entry.id)
+        return ids
+
     def faq(self, raw: str, found: Match | None = None) -> None:
         found = found or self.match(raw)
         entry = self.k.entry(found.best) if found.best else None
@@ -642,6 +685,14 @@ class _Router(_Turn):
             # An honest "not here" answer; staff still see what people wanted.
             self.out.effects.append({"type": "unanswered", "text": redact(raw)})
         if found.outcome == "answer" and entry is not None and self.answer_entry(entry.id):
+            if OUT_OF_SCOPE_TAG not in entry.tags:
+                for other in self.also_asked(raw, entry.id)[:1]:
+                    self.answer_entry(other)  # the second question of the message, too
+            return
+        both = self.also_asked(raw, None) if found.outcome == "suggest" else []
+        if len(both) >= 2:  # not sure of the whole, sure of each of its two questions
+            for entry_id in both[:2]:
+                self.answer_entry(entry_id)
             return
         if found.outcome == "suggest":
             message = self.suggest([entry_id for entry_id, _ in found.ranking[:3]])

@@ -338,3 +338,21 @@ def test_english_with_nothing_of_this_matter_gets_an_honest_answer(talk: Talk) -
     talk.say("Hello, what's the weather in Tokyo tomorrow?")
     assert "お答えできません" in talk.text() and "0120-479-249" in talk.text()
     assert "2023年3月31日" not in talk.text()
+
+
+@pytest.mark.parametrize(("text", "facts"), [
+    ("ポイントは何が選べて、いつまでに受け取ればいいの？", ["nanaco", "2023年5月31日"]),
+    ("メールの送信元とSMSの番号、両方教えてください", ["giftpad.jp", "03-5244-9370"]),
+    ("延長したクーポンはどこの県のお店で使えますか？期限もあわせて教えてください",
+     ["奈良県", "2023年3月31日（金）23:59"]),
+])
+def test_two_questions_in_one_message_are_both_answered(talk: Talk, text: str,
+                                                        facts: list[str]) -> None:
+    talk.say(text)
+    for fact in facts:
+        assert fact in talk.text()
+
+
+def test_a_single_question_gets_a_single_answer(talk: Talk) -> None:
+    talk.say("申請はいつまでですか")
+    assert len(talk.last.messages) == 1

@@ -101,6 +101,8 @@ class CheckWords(_Strict):
     # Another organisation's deadline, coupon or application (「英検の申込期限」): an owner
     # before 「の」 that no word of the knowledge spells, of one of `owned` (bot/scope.py),
     # unless the owner is `neutral` (予定, 子供...) or the message names `ours_named`.
+    # Words after a comma that begin a second question (「…いつまで？、あとどこから…」).
+    also: list[str] = []
     owned: list[str] = []
     neutral: list[str] = []
     ours_named: list[str] = []
