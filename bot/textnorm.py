@@ -45,6 +45,12 @@ _NUM_RUN_RE = re.compile(
 _ALLOWED_BEFORE = frozenset("年月日第和成")
 
 
+# Latin abbreviations spelled out in kana (voice input, or typed so): read as the letters.
+_SPELLED = (("ゆーあーるえる", "url"), ("ゆうあーるえる", "url"), ("ゆーあーる", "url"),
+            ("えすえむえす", "sms"), ("いーめーる", "email"), ("えーてぃーえむ", "atm"),
+            ("えいちぴー", "hp"), ("ぴーでぃーえふ", "pdf"), ("あいでぃー", "id"))
+
+
 def _is_kana(ch: str) -> bool:
     o = ord(ch)
     return 0x3041 <= o <= 0x309F or 0x30A0 <= o <= 0x30FF
@@ -179,6 +185,8 @@ def normalize(text: str) -> str:
             out.append(" ")
         prev = folded
     folded_text = _LONG_RUN_RE.sub("ー", "".join(out))
+    for spoken, letters in _SPELLED:  # 「ゆーあーるえる」 typed or dictated for URL
+        folded_text = folded_text.replace(spoken, letters)
     return _join_spaces(folded_text)
 
 

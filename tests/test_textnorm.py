@@ -125,3 +125,8 @@ def test_idempotent() -> None:
     for text in ["ＡＢＣ　クーポンです！", "令和五年二月二十四日", "サーバ〜ー", "0120-479-249"]:
         once = normalize(text)
         assert normalize(once) == once
+
+
+def test_latin_abbreviations_spelled_in_kana_read_as_letters() -> None:
+    assert normalize("特設サイトのユーアールエル") == normalize("特設サイトのURL")
+    assert normalize("えすえむえすの番号") == normalize("SMSの番号")
