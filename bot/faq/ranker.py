@@ -63,12 +63,8 @@ ANSWER_MARGIN: float = 0.08
 QUERY_MAX_CHARS = 300  # what a query contributes to matching; the rest is noise
 QUESTION_TOKENS = 48  # embedding budget for a question or an example phrasing
 ENTRY_TOKENS = 96  # embedding budget for question + head of the answer
-# A large FAQ (a city's 1,800 entries) embeds a shorter answer head: an index build costs about
-# 1 ms of CPU per token on 2 cores, and on bench/faq.py's synthetic 1,800-entry municipal FAQ
-# a 32-token entry ranked the right entry first for 0.64 of the questions against 0.66 with 96
-# tokens (0.56 with no entry embedding), at about a third of the build time.
+# A large FAQ (a city's 1,800 entries) is embedded by its phrasings only (Ranker._build_semantic).
 LARGE_FAQ = 400
-LARGE_FAQ_ENTRY_TOKENS = 32
 _BATCH = 32
 _QUERY_BATCH = 64  # questions embedded together by Ranker.rank_many
 _MEMO_MAX = 50_000
@@ -403,15 +399,16 @@ class Ranker:
     def _build_semantic(self, cache_dir: Path | None) -> None:
         store = _EmbeddingStore(cache_dir)
         model = store.model
-        phrasings: list[str] = []
-        entries: list[str] = []
-        budget = ENTRY_TOKENS if len(self.docs) <= LARGE_FAQ else LARGE_FAQ_ENTRY_TOKENS
-        for d in self.docs:
-            for p in (d.question, *d.examples):
-                phrasings.append(_truncate(model, clean(p), QUESTION_TOKENS, is_query=True))
-            entries.append(_truncate(model, clean(f"{d.question}\n{d.answer}"), budget))
-        self._e_q = store.queries(phrasings)
-        self._e_qa = store.passages(entries)
+        self._e_q = store.queries([_truncate(model, clean(p), QUESTION_TOKENS, is_query=True)
+                                   for d in self.docs for p in (d.question, *d.examples)])
+        # A large FAQ (another organisation's, for `claimbot faq rank`) is embedded by its
+        # phrasings only: embedding 1,800 question + answer passages took 111 s of a 113 s cold
+        # build and ranked worse (synthetic 1,800: right entry first 0.64 with them, 0.67
+        # without); its answers still count through the lexical features (bm_qa).
+        if len(self.docs) <= LARGE_FAQ:
+            self._e_qa = store.passages([
+                _truncate(model, clean(f"{d.question}\n{d.answer}"), ENTRY_TOKENS)
+                for d in self.docs])
         self._model = model
         self.embedded_count = store.embedded
 
@@ -455,12 +452,10 @@ class Ranker:
 
     def _semantic_features(self, query: str) -> dict[str, np.ndarray]:
         """Per-entry e5 cosines; this is where the query is embedded (the costly part)."""
-        assert self._e_q is not None and self._e_qa is not None
+        assert self._e_q is not None
         qv = _query_vector(self._model, _query_text(query))
-        return {
-            "e_q": np.maximum.reduceat(self._e_q @ qv, self._starts),
-            "e_qa": self._e_qa @ qv,
-        }
+        e_q = np.maximum.reduceat(self._e_q @ qv, self._starts)
+        return {"e_q": e_q, "e_qa": e_q if self._e_qa is None else self._e_qa @ qv}
 
     def features(self, query: str) -> dict[str, np.ndarray]:
         """Per-entry raw features for a query, all of them (for the bench and for debugging)."""
