@@ -33,6 +33,17 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         (r"(?<=[らかさまわがばえけきねめれげべてで])へん(?![ぁ-ゖ])", "ない"),
         (r"(?<=[らかさまわがばえけきねめれげべてで])へん(?=の|けど|から|し|よ|わ|ね|や|で|かな)",
          "ない"),
+        # Kyushu 〜とらん is 〜ていない (the ん already ない above): 入れとらん, 残っとらんかった
+        (r"(?<=[えけせてねへめれげぜでべっ])とら(?=な)", "て"),
+        # Tohoku and Kanto 〜ねぇ / 〜ねがった: 使えねぇ, 使えねがった
+        (r"(?<=[えけせてねへめれげぜでべ])ね(?:え|ぇ|ー)(?![ぁ-ゖ])", "ない"),
+        (r"(?<=[えけせてねへめれげぜでべ])ね(?:え|ぇ|ー)(?=まま|で|けど|から|し|よ|の|ん)",
+         "ない"),
+        (r"(?<=[えけせてねへめれげぜでべ])ねがった", "なかった"),
+        (r"(?<=て)だ(?=$|っちゃ|っしゃ|よ|ね|けど|げど|から|の|べ|な)", "た"),  # Tohoku 残ってだ
+        (r"どげん|どがん|どぎゃん", "どう"),  # Kyushu: どげんなっとると
+        (r"のごど", "のこと"), (r"だげんど(?:も)?", "だけど"),  # Tohoku: クーポンのごどだげんども
+        (r"まんま", "まま"), (r"(?<=[使買払言貰])うた", "った"),  # 紙のまんま, 全部使うた
         (r"(?<=し)と(?=った|る|りま)", "てお"),  # チャージしとった → チャージしておった
         (r"もろ(?:う)?た|もろ(?:う)?てん", "もらった"),
         (r"しも(?:う)?た", "しまった"), (r"しも(?:う)?て", "しまって"),
@@ -62,6 +73,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
 _N_BEFORE_MARK = re.compile(
     r"(?<=[らかまわがばえけきねめれげべ])(?<!ごめ)(?<![いなやたてだんの]ね)ん"
     r"(?=[、。，,.．!！?？…\s　]|[wｗWＷ笑])")
+# 「現金で払ってん。そしたら…」: the Kansai past 〜てん before a mark, as 〜た.
+_TEN_BEFORE_MARK = re.compile(r"(?<=っ)てん(?=[、。，,.．!！?？…\s　]|[wｗWＷ笑])")
 # Small kana folded to large: phones drop them (のこつてた), and both sides are folded alike.
 _SMALL = str.maketrans("ぁぃぅぇぉっゃゅょゎ", "あいうえおつやゆよわ")
 _NEGATED_AFTER = tuple(w.translate(_SMALL) for w in (
@@ -83,7 +96,7 @@ def fold_small_kana(text: str) -> str:
 
 def plain(text: str) -> str:
     """Normalised text without spaces, polite and contracted conjugations folded to plain."""
-    out = normalize(_N_BEFORE_MARK.sub("ない", text)).replace(" ", "")
+    out = normalize(_TEN_BEFORE_MARK.sub("た", _N_BEFORE_MARK.sub("ない", text))).replace(" ", "")
     for pattern, repl in _RULES:
         out = pattern.sub(repl, out)
     return out.translate(_SMALL)

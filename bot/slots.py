@@ -481,10 +481,33 @@ def kana_dates(text: str) -> str:
     return _KANA_DAY_RE.sub(lambda m: f"{_KANA_DAY_VALUE[m['day'].translate(_SMALL_KANA)]}日", text)
 
 
+_EN_MONTHS = {"jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3,
+              "apr": 4, "april": 4, "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7,
+              "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9, "oct": 10,
+              "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12}
+_EN_MONTH = "|".join(sorted(_EN_MONTHS, key=len, reverse=True))
+_EN_ORD = r"(?:st|nd|rd|th)?"
+_EN_YEAR = r"(?:,?\s*(?P<{}>\d{{4}}))?"
+_EN_DATE_RE = re.compile(
+    rf"\b(?P<m1>{_EN_MONTH})\.?\s*(?P<d1>\d{{1,2}}){_EN_ORD}{_EN_YEAR.format('y1')}\b"
+    rf"|\b(?P<d2>\d{{1,2}}){_EN_ORD}\s*(?:of\s+)?(?P<m2>{_EN_MONTH})\b\.?{_EN_YEAR.format('y2')}",
+    re.IGNORECASE)
+
+
+def english_dates(text: str) -> str:
+    """A date written in English (Feb 24th, 24 February 2023) as 2月24日 / 2023年2月24日."""
+    def to_japanese(m: re.Match[str]) -> str:
+        month = _EN_MONTHS[(m["m1"] or m["m2"]).lower()]
+        year = m["y1"] or m["y2"]
+        return f"{year + '年' if year else ''}{month}月{int(m['d1'] or m['d2'])}日"
+
+    return _EN_DATE_RE.sub(to_japanese, text) if re.search("[A-Za-z]", text) else text
+
+
 def kana_date_units(text: str) -> str:
-    """Units typed in kana after a number (2がつ24にち) as the kanji units, and dates read out
-    in hiragana (にがつにじゅうよっか) in digits."""
-    text = kana_dates(text)
+    """Units typed in kana after a number (2がつ24にち) as the kanji units, dates read out
+    in hiragana (にがつにじゅうよっか) and dates written in English (Feb 24th) in digits."""
+    text = kana_dates(english_dates(text))
     for kana, unit in _KANA_UNITS:
         text = re.sub(r"(?<=[0-9０-９])\s*" + kana, unit, text)
     return text
@@ -886,7 +909,8 @@ _YES_WORDS = (
     "それでお願いします", "よろしくお願いします", "はいそうです", "ありです", "あり",
     "no problem", "sure", "せや", "せやで", "せやね", "そや", "そうや", "そうだ", "そうだよ",
     "そうそう", "うむ", "さようです", "左様です", "さようでございます", "左様でございます",
-    "ええそうです", "はいそうでございます", "そうでございます",
+    "ええそうです", "はいそうでございます", "そうでございます",  # and in dialects:
+    "んだ", "んだんだ", "んだよ", "んだね", "んだっちゃ", "そうたい", "そうばい", "そうよ",
 )
 _NO_WORDS = (
     "いいえ", "いえ", "いや", "いやいや", "違う", "違います", "ちがう", "ちがいます", "違", "no",
@@ -897,7 +921,8 @@ _NO_WORDS = (
     "ちゃう", "ちゃうよ", "ちゃうで", "ちゃいます", "ちゃいますよ",
 )
 _YES_PREFIXES = ("はい", "うん", "ええ", "そうです", "さようで", "左様で", "お願いします",
-                 "おねがいします", "大丈夫です")
+                 "おねがいします", "大丈夫です", "んだ")
+_YES_ALONE = ("んだ",)  # a yes only as a word of its own (「んだ、残ってだ」, not 「んだけど」)
 _FILLER_AFTER = ("と", "っと", "ーと")  # ええと, ええっと: a filler, not ええ (yes)
 _NO_PREFIXES = ("いいえ", "違います", "ちがいます", "違う", "ちがう", "結構です", "けっこうです")
 _NEGATION_MARKS = ("ない", "ません", "ちが", "違", "いいえ", "だめ", "じゃ", "ではな")
@@ -956,8 +981,9 @@ def parse_yes_no(text: str) -> bool | None:
     for prefix in _YES_PREFIX_KEYS:
         if key.startswith(prefix) and key != prefix:
             rest = key[len(prefix) :]
-            if rest.startswith(_FILLER_AFTER):
-                continue
+            if rest.startswith(_FILLER_AFTER) or prefix in _YES_ALONE and not re.match(
+                    rf"\s*{prefix}[、。，,.．!！\s　]", raw):
+                continue  # ええと; 「んだけど」 (only 「んだ、…」 is yes)
             if not any(mark in rest for mark in _NEGATION_MARKS):
                 return True
             return None
