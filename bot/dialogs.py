@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.knowledge.facts import CampaignFacts
 from bot.knowledge.render import check_template
@@ -51,6 +51,17 @@ class Rule(_Strict):
     all: list[list[str]] = Field(min_length=1)
     # Words that deny what the rule reads (「2回押したけど引かれてはいない」): none may occur.
     unless: list[str] = []
+    # Its parts must all be in one message: a story told in two messages does not complete it
+    # (「息子に聞けと言われまして」 then 「紙のクーポンでした」 is no shop refusing the coupon).
+    together: bool = False
+
+    @field_validator("unless", mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        """`unless: [*refused, 引かれ]`: a named list of words (a YAML alias) among the words."""
+        if isinstance(value, list):
+            return [w for item in value for w in (item if isinstance(item, list) else [item])]
+        return value
 
 
 class Corrections(_Strict):

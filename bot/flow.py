@@ -254,6 +254,8 @@ class Runner:
             else:
                 have = [g for g, group in enumerate(rule.all) if phrases.contains(text, group)]
                 if len(rule.all) > 1 and 0 < len(have) < len(rule.all):
+                    if rule.together:
+                        continue
                     partial[str(index)] = have
                     if len(set(have) | set(before.get(str(index), []))) == len(rule.all):
                         completed.append(rule.sets)
@@ -850,6 +852,10 @@ class Dialog(Runner):
     def yes_no(self, text: str, labels: list[str], say: dict[str, list[str]]) -> bool | None:
         """Yes or no to an offer: a label (typed or nearly), the flow's words, はい/いいえ."""
         yes = label_choice(text, labels)
+        if yes is None and _LEADING_YES_NO.match(text):
+            # 「いいえ、自分でサイトからやってみます」: the leading word answers, whatever words
+            # of the offer follow (unless they take it back: 「はい、でも入力はしません」)
+            yes = slots.parse_yes_no(text)
         if yes is None:
             said = phrases.best(text, list(say.items()))
             yes = None if said is None else said == "yes"
@@ -979,6 +985,10 @@ class Dialog(Runner):
                 elif _PHONE_TOKEN.fullmatch(_COPULA_TAIL.sub("", folded).strip()):
                     item = next((i for i in items if self.flow.items[i].parser in (
                         "phone", "contact")), None)
+                elif _COPULA_TAIL.sub("", folded).strip() in _PREFECTURE_NAMES:
+                    # 「期限は2月24日で 奈良県です」: a prefecture's name alone is plain to see
+                    item = next((i for i in items if self.flow.items[i].parser == "prefecture"),
+                                None)
                 value = part
             if item is None or item in found:
                 rest.append(part)
@@ -1125,7 +1135,9 @@ _CORRECTING = re.compile(r"違|間違|まちが|ちが[うい]|訂正|修正|直
 _PREDICATE_END = re.compile(
     r"(ます|ました|ません|ない|なかった|った|した|れた|いた|ている|てる|ください|下さい)$")
 # Parts of a message that gives several items: 「、」, 「。」, new lines, full-width slashes.
-_ITEM_SPLIT = re.compile(r"[、,，。\n／]|\s{2,}")
+_ITEM_SPLIT = re.compile(r"[、,，。\n／]|\s{2,}|(?<=[0-9０-９日]で)\s")  # 「…24日で 奈良県です」
+_PREFECTURE_NAMES = frozenset(name for full, _, _ in slots.PREFECTURES
+                              for name in (full, full if full == "北海道" else full[:-1]))
 # 「電話09033334444」「メールa@b.jp」: a value straight after the item's name
 _VALUE_FOLLOWS = re.compile(r"(?=[0-9A-Za-z０-９Ａ-Ｚａ-ｚ+＋])")
 _COPULA_TAIL = re.compile(r"(?:です|でした|になります|でお願いします|でございます)[。.!！]*\s*$")
@@ -1161,6 +1173,9 @@ def _parse_framed(parser: Callable[[str], slots.Parsed], text: str) -> slots.Par
             first = first or err
     assert first is not None
     raise first
+
+
+_LEADING_YES_NO = re.compile(r"\s*(?:いいえ|いえ|いや|ううん|はい|ええ|うん)[、,。.！!\s　]")
 
 
 def label_choice(text: str, labels: list[str], near: bool = True) -> bool | None:
