@@ -438,11 +438,11 @@ class _Router(_Turn):
             # 「母の代わりに聞いています」: their family member's case, checked with them.
             self.start_dialog(known, self.say(self.texts.proxy))
             return
-        if self.wants_check(raw):
-            self.start_dialog(known)
-            return
         dlg = self.state.get("dlg")
         told = bool(dlg and dlg.get("outcome") and not dlg.get("closed"))
+        if self.wants_check(raw) or intent == "check_bare" and not told:
+            self.start_dialog(known)  # (「確認したい」 alone too, unless an outcome was just told)
+            return
         if known and not ("happened" in known or "paper" in known) and not told and (
                 not probe.looks_like_question(raw)):
             # Their situation told as a statement without the outage or the coupon named

@@ -63,6 +63,7 @@ class Intents(_Strict):
     restart: list[str]
     cancel: list[str]
     check: list[str]
+    check_bare: list[str] = []  # 「確認したい」: the check, when no question is open
     status: list[str]
     delete: list[str]
     hotline: list[str]
