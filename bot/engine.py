@@ -411,12 +411,12 @@ class _Router(_Turn):
             self.out.messages.append(
                 self.menu(self.texts.welcome if self.first_contact else self.texts.menu))
             return
-        outside = self.outside(raw)
+        probe = self._runner(new_dialog(0))
+        known = probe.understand(raw)
+        outside = self.outside(raw, known)
         if outside is not None:
             self.faq(raw, outside)
             return
-        probe = self._runner(new_dialog(0))
-        known = probe.understand(raw)
         words = self.k.messages.check_words
         said = phrases.plain(raw)  # as typed: short kana words are everywhere in readings
         if len(known) < 2 and probe.looks_like_question(raw) and any(
@@ -484,7 +484,7 @@ class _Router(_Turn):
             return
         self.faq(raw)
 
-    def outside(self, raw: str) -> Match | None:
+    def outside(self, raw: str, known: dict[str, str]) -> Match | None:
         """A message about another company's service with no word of ours (「d払いで二重に
         払った」), or with no word of this matter at all (no coupon, outage, compensation...)
         that the FAQ answers confidently with an out-of-scope entry: 「宿泊代を返金してほしい」
@@ -494,10 +494,11 @@ class _Router(_Turn):
             # 「楽天ペイで二重に引き落とされた」: another service's trouble. Its out-of-scope
             # answer if the FAQ has one near, else the honest "お答えできません".
             return self.out_of_scope(raw)
-        if not phrases.contains(raw, words.ours_named) and self.k.vocabulary.foreign_owner(
-                raw, words.owned, words.neutral, words.elsewhere):
+        if known.get("paper") != "no" and not phrases.contains(raw, words.ours_named) and (
+                self.k.vocabulary.foreign_owner(raw, words.owned, words.neutral, words.elsewhere)):
             # 「英検の申込期限はいつ」: another organisation's deadline, not this notice's: an
-            # out-of-scope entry the FAQ is sure of, else the honest "お答えできません".
+            # out-of-scope entry the FAQ is sure of, else the honest "お答えできません" (another
+            # scheme's coupon told as a story is the dialog's: it says which condition fails).
             return self.out_of_scope(raw, sure=True)
         if phrases.contains(raw, words.opener) or _INTRODUCTION.search(raw):
             return None  # 「2月に奈良に泊まった者ですが」: their story begins

@@ -55,8 +55,9 @@ class Vocabulary:
             phrases.reading(run) for run in sorted(set(_KANJI_RUN.findall(raw))))
 
     def knows(self, word: str) -> bool:
-        """Whether the word is made of pieces of two or more characters of the vocabulary,
-        each spelled or read as in it; a date or number always counts as known."""
+        """Whether the word is made of pieces of the vocabulary (two characters or more with a
+        kanji, three of kana or letters), each spelled or read as in it; a date or number always
+        counts as known."""
         norm = normalize(word)
         if not norm or _DIGIT.search(norm):
             return True
@@ -64,7 +65,9 @@ class Vocabulary:
         for start in range(len(norm)):
             if reachable[start]:
                 for end in range(start + 2, len(norm) + 1):
-                    if self._piece(norm[start:end]):
+                    piece = norm[start:end]
+                    # kana pairs are in every text (ゆう, ちょ): a kana piece needs three
+                    if (len(piece) >= 3 or phrases.has_kanji(piece)) and self._piece(piece):
                         reachable[end] = True
         return reachable[-1]
 

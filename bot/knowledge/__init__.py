@@ -157,10 +157,11 @@ class Knowledge:
 
     @cached_property
     def vocabulary(self) -> Vocabulary:
-        """Every word the knowledge uses (facts, FAQ, messages, dialog), built on first use."""
+        """Every word the knowledge uses (facts, FAQ, messages, dialog), built on first use;
+        not the out-of-scope entries' (their words are exactly those of other matters)."""
         return Vocabulary(strings([
             self.facts, self.messages, self.flow,
-            [(e.question, e.examples, e.answer) for e in self.entries]]))
+            [(e.question, e.examples, e.answer) for e in self.entries if "範囲外" not in e.tags]]))
 
 
 def load_static(knowledge_dir: Path, now: datetime) -> tuple[CampaignFacts, Messages]:
