@@ -54,6 +54,9 @@ class Rule(_Strict):
     # Its parts must all be in one message: a story told in two messages does not complete it
     # (「息子に聞けと言われまして」 then 「紙のクーポンでした」 is no shop refusing the coupon).
     together: bool = False
+    # As firm as a rule of several parts (it outweighs a slot guessed earlier): 「紙ではなく
+    # 電子クーポンでした」 corrects the paper coupon read into 「クーポンが使えなかった」.
+    strong: bool = False
 
     @field_validator("unless", mode="before")
     @classmethod

@@ -613,7 +613,7 @@ class _Router(_Turn):
     def in_dialog(self, runner: Dialog, raw: str) -> None:
         """Typed text during the dialog: an answer, else an FAQ detour, else ask again."""
         asking_item = runner.dlg.get("phase") == "collect"
-        if asking_item and runner.looks_like_question(raw):
+        if asking_item and runner.item_value_or_question(raw):
             found = self.match(raw)
             if found.outcome == "answer" and found.best is not None:
                 self.answer_entry(found.best)

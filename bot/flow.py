@@ -62,6 +62,8 @@ _EXTRACTABLE = frozenset({"phone", "email", "inquiry_number", "date", "prefectur
 # Words that make "I don't remember" the answer even when other words of a choice are there.
 _HEDGES = ["どっち", "どちら", "かどうか", "かな", "か覚え", "かわから", "たっけ", "だっけ",
            "か忘れ", "かはっきり", "のどれか", "のどちらか"]
+# Several coupons, one of them unknown (「1枚は3月1日ですが、もう1枚は読めません」): unsure.
+_ANOTHER_COUPON = ["もう1枚", "もう一枚", "もう片方", "別の1枚", "ほかの1枚", "残りの1枚"]
 # Words that leave the question open whatever else is said (whether or not, which of them).
 _WHETHER = ["かどうか", "どっち", "どちら", "どうだった"]
 # ...unless they ask how to answer (「どっちを押せばいい？」).
@@ -85,6 +87,9 @@ _RETRACT = (r"^(?P<head>.*?\S.*?)[.…。、,!！?？\s]+"
 # 「番号がわからないんですが」: a problem told to be answered, though it is not worded as a question
 _SOFT_ASK = re.compile(
     r"(んですが|のですが|んだけど|んですけど|のですけど|んですけれど|のですけれど)(も)?[。、…・\s]*$")
+_QUESTION_WORDS = re.compile(
+    r"[?？]|いつ|どこ|どうす|どうな|どうやっ|なぜ|何(を|が|で|の|に|と)|なに|教えて|おしえて|知りたい"
+    r"|ですか|ますか|でしょうか")
 _QUESTION = re.compile(
     r"[?？]\s*$|(か|かな|の|って|は|何|とは)\s*$"
     # keywords ending in what is asked for: 「延長した紙クーポン 使用期限」「申請 URL」
@@ -266,7 +271,7 @@ class Runner:
             if complete:
                 for slot, value in rule.sets.items():
                     found.setdefault(slot, value)
-                    if len(rule.all) > 1 and found[slot] == value:
+                    if (len(rule.all) > 1 or rule.strong) and found[slot] == value:
                         strong.add(slot)  # also when a one-word rule found it first
         for sets in completed:  # what this message says by itself comes first
             for slot, value in sets.items():
@@ -294,8 +299,8 @@ class Runner:
         if not norm:
             return None
         unsure = next((c for c in step.choices if c.value == "unsure"), None)
-        if unsure is not None and phrases.contains(text, _HEDGES) and phrases.contains(
-                text, unsure.say):  # "24日か26日か、どっちだったかな。覚えてない"
+        if unsure is not None and phrases.contains(text, _HEDGES + _ANOTHER_COUPON) and (
+                phrases.contains(text, unsure.say)):  # "24日か26日か、どっちだったかな。覚えてない"
             return unsure.value
         if unsure is not None and phrases.contains(text, _WHETHER) and not _ASKS_HOW.search(
                 text):
@@ -435,6 +440,15 @@ class Runner:
 
     def looks_like_question(self, text: str) -> bool:
         return bool(_QUESTION.search(text))
+
+    def item_value_or_question(self, text: str) -> bool:
+        """While an item is asked for: whether the text is a question rather than the value.
+        A name, an address or a shop may end like a question (「旅館あすか」「…の店」), so for
+        them only a question mark or a question word counts."""
+        parser = self.flow.items[self.dlg["item"]].parser if self.dlg.get("item") else ""
+        if parser in ("name", "address", "shop"):
+            return bool(_QUESTION_WORDS.search(text))
+        return self.looks_like_question(text)
 
     def asks(self, text: str) -> bool:
         """A question, or a problem told to be answered (「番号がわからないんですが」)."""
