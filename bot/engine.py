@@ -635,8 +635,9 @@ class _Router(_Turn):
         elif phrases.contains(raw, self.k.messages.check_words.proxy) and not asked:
             # 「母の代わりに答えています」 during the check: fine, and the question again.
             runner.reask(self.say(self.texts.proxy))
-        elif self.wants_check(raw):
-            # 「対象になるか知りたいです」 while the check is under way: its question again.
+        elif self.wants_check(raw) or phrases.contains(raw, self.k.messages.check_words.carry_on):
+            # 「対象になるか知りたいです」「やっぱりチャットで続けます」 while the check is under
+            # way: its question again.
             runner.reask()
         elif asked and _clear_suggestion(found):
             # A question the FAQ is fairly sure of: its likeliest answer under もしかして

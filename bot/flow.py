@@ -852,7 +852,9 @@ class Dialog(Runner):
                 else:
                     match = _AFTER_NAME.match(after)
                     part = match.group(1) if match else ""
-            if not part or _CORRECTING.search(part) or _COPULA_ONLY.match(part):
+            part = _RIGHT_TAIL.sub("", part).strip()  # 「…梅田1-1-3が正しいです」
+            if not part or _CORRECTING.search(part) or _COPULA_ONLY.match(part) or (
+                    _INTERJECTION.match(part)):
                 continue
             candidates.append(part)
         if len(candidates) != 1:
@@ -1147,6 +1149,12 @@ _AFTER_NAME = re.compile(
 # What follows an item's name when it names the item: a particle (「店名は」「店の名前も」).
 _NAME_FOLLOWS = re.compile(r"^(の名前|の名称)?\s*(?:は|を|が|も|:|：)")
 _COPULA_ONLY = re.compile(r"^\s*(?:です|でした|だ|です[ねよ])?\s*$")
+# 「あ、違いました。」: a part that is only a sound or an apology holds no value
+_INTERJECTION = re.compile(
+    r"^\s*(?:あ+っ?|ああ|え+っ?|えっと|えーと|あの|あのー|すみません|すいません|ごめんなさい|ごめん"
+    r"|失礼しました|しまった|おっと)\s*$")
+# 「…が正しいです」「…が正解です」: the value comes before it
+_RIGHT_TAIL = re.compile(r"\s*(?:が|で)(?:正しい|正解|合って|あって)(?:です|でした)?\s*$")
 _CORRECTING = re.compile(r"違|間違|まちが|ちが[うい]|訂正|修正|直し|直して|なおし|変更|ミス|誤")
 _PREDICATE_END = re.compile(
     r"(ます|ました|ません|ない|なかった|った|した|れた|いた|ている|てる|ください|下さい)$")

@@ -99,11 +99,13 @@ class CheckWords(_Strict):
     # names the compensation; unless it asks for a verdict on their case (`verdict`).
     fact_ask: list[str] = []
     verdict: list[str] = []
+    # 「やっぱりこのままチャットで続けます」 during the check: its question again.
+    carry_on: list[str] = []
+    # Words after a comma that begin a second question (「…いつまで？、あとどこから…」).
+    also: list[str] = []
     # Another organisation's deadline, coupon or application (「英検の申込期限」): an owner
     # before 「の」 that no word of the knowledge spells, of one of `owned` (bot/scope.py),
     # unless the owner is `neutral` (予定, 子供...) or the message names `ours_named`.
-    # Words after a comma that begin a second question (「…いつまで？、あとどこから…」).
-    also: list[str] = []
     owned: list[str] = []
     neutral: list[str] = []
     ours_named: list[str] = []
