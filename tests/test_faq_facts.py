@@ -1,6 +1,6 @@
 """Issue 2's Done-when, measured on the facts a person reads (every tests/data/faq_facts*.yaml:
-faq_facts.yaml, faq_facts2.yaml, faq_facts3.yaml, faq_facts4.yaml and faq_facts5.yaml, five
-independent blind sets, each with its own floors).
+faq_facts.yaml, faq_facts2.yaml, faq_facts3.yaml, faq_facts4.yaml, faq_facts5.yaml and
+faq_facts6.yaml, six independent blind sets, each with its own floors).
 
 Every question of the set is asked by a NEW user (one user id per question) through one real
 `claimbot chat --jsonl` process per clock:
@@ -76,6 +76,11 @@ FLOORS = {
         "in_scope": {"dev": 0.87, "test": 0.88},
         "oos": {"dev": 0.77, "test": 0.67},
         "passed": {"dev": 0.90, "test": 0.90},
+    },
+    "faq_facts6.yaml": {
+        "in_scope": {"dev": 0.86, "test": 0.86},
+        "oos": {"dev": 0.78, "test": 0.75},
+        "passed": {"dev": 0.73, "test": 0.69},
     },
 }
 DONE_WHEN = 0.90
