@@ -159,8 +159,14 @@ _SENTENCE_END = re.compile(r"[?？。!！\n]+")
 _BOTH = re.compile(
     r"^(.{2,}?)と(.{2,}?)[、,]?(?:の)?(?:両方|どちらも|どっちも|それぞれ|2つとも|二つとも)(.*)$")
 _TE_COMMA = re.compile(r"(?<=[てで])[、,]")
+# 「受取期限と、選べるポイントの種類を教えてください」: two things asked for with one verb
+_AND_COMMA = re.compile(
+    r"^(.{3,}?)と[、,]\s*(.{3,}?)((?:を|について|は|も)?(?:教えて|知りたい|お願い|ご教示|伺いたい|"
+    r"聞きたい|何|いつ|どこ|[?？]).*|(?:は|って)\s*)$")
+# 「申請期限いつまでですかあと必要なもの教えてください」: あと after a question, no comma
+_AFTER_QUESTION = re.compile(r"(?:(?<=すか)|(?<=ょうか))(?=あと|それと|それから|また)")
 _ASKS = re.compile(r"いつ|どこ|何|なに|なん|どう|どれ|どの|どちら|いくら|誰|だれ|教えて|おしえて|"
-                   r"知りたい|ください|下さい|ですか|ますか|か$|の$")
+                   r"知りたい|ください|下さい|ですか|ますか|か$|の$|教示|伺いたい|お聞きしたい|幸いです|[?？]")
 
 
 def _question_parts(raw: str, also: list[str]) -> list[str]:
@@ -168,8 +174,12 @@ def _question_parts(raw: str, also: list[str]) -> list[str]:
     and its like after a comma, at a 「…て、」 that joins two questions, and 「AとB、両方…」
     as A… and B…. A single question gives nothing."""
     parts: list[str] = []
-    for sentence in _SENTENCE_END.split(raw):
+    for sentence in _SENTENCE_END.split(_AFTER_QUESTION.sub("。", raw)):
         both = _BOTH.match(sentence.strip())
+        if both:
+            parts += [both.group(1) + both.group(3), both.group(2) + both.group(3)]
+            continue
+        both = _AND_COMMA.match(sentence.strip())
         if both:
             parts += [both.group(1) + both.group(3), both.group(2) + both.group(3)]
             continue
@@ -179,7 +189,9 @@ def _question_parts(raw: str, also: list[str]) -> list[str]:
                                                              piece)]
         pieces = [p for piece in pieces for p in _TE_COMMA.split(piece)]
         parts += pieces
-    parts = [p.strip(" 、,") for p in parts if len(p.strip(" 、,")) >= 4]
+    lead = re.compile(rf"^(?:{'|'.join(map(re.escape, also))})[、,\s]*") if also else None
+    parts = [lead.sub("", p.strip(" 、,")) if lead else p.strip(" 、,") for p in parts]
+    parts = [p for p in parts if len(p) >= 4]
     if len(parts) < 2:
         return []
     return [p for p in parts if _ASKS.search(p)]  # 「クーポンが使えなくて」 asks nothing
@@ -431,6 +443,10 @@ class _Router(_Turn):
                     found.outcome == "answer" or found.outcome == "suggest"
                     and found.ranking[0][1] >= DETOUR_SUGGEST_MIN):
                 self.faq_and_check(raw, found)
+                return
+            asked = self.also_asked(raw, None)  # a long letter: the sentence that asks
+            if asked:
+                self.faq_and_check(raw, Match("answer", [(asked[0], 1.0)]))
                 return
         if phrases.contains(raw, words.proxy) and (
                 not probe.looks_like_question(raw) or self.wants_check(raw)
@@ -691,8 +707,10 @@ class _Router(_Turn):
                 for other in self.also_asked(raw, entry.id)[:1]:
                     self.answer_entry(other)  # the second question of the message, too
             return
-        both = self.also_asked(raw, None) if found.outcome == "suggest" else []
-        if len(both) >= 2:  # not sure of the whole, sure of each of its two questions
+        both = self.also_asked(raw, None) if found.outcome in ("suggest", "none") else []
+        if len(both) >= 2 or both and found.outcome == "none":
+            # not sure of the whole, sure of each of its questions (「拝啓…さて、補償の申請期限
+            # をご教示いただけますと幸いです。敬具」: the one sentence that asks)
             for entry_id in both[:2]:
                 self.answer_entry(entry_id)
             return

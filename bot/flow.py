@@ -62,6 +62,9 @@ _EXTRACTABLE = frozenset({"phone", "email", "inquiry_number", "date", "prefectur
 # Words that make "I don't remember" the answer even when other words of a choice are there.
 _HEDGES = ["どっち", "どちら", "かどうか", "かな", "か覚え", "かわから", "たっけ", "だっけ",
            "か忘れ", "かはっきり", "のどれか", "のどちらか"]
+# The notice's own deadlines, next to which a date is no coupon's expiry.
+_OTHER_DEADLINES = ("申請期限", "申請の期限", "受取期限", "受け取り期限", "受取の期限", "締め切り",
+                    "締切", "〆切", "申込期限", "申し込み期限")
 # Several coupons, one of them unknown (「1枚は3月1日ですが、もう1枚は読めません」): unsure.
 _ANOTHER_COUPON = ["もう1枚", "もう一枚", "もう片方", "別の1枚", "ほかの1枚", "残りの1枚"]
 # Words that leave the question open whatever else is said (whether or not, which of them).
@@ -96,6 +99,7 @@ _QUESTION = re.compile(
     r"|(期限|締め切り|締切|〆切|しめきり|url|URL|ＵＲＬ|電話番号|受付時間|方法|やり方|送信元|問い合わせ先|連絡先)\s*$"
     r"|いつ|どこ|どうす|どうな|どうした|どうやっ|どうやれ|どうやる|なぜ|何(を|が|で|の|に|と)|なに"
     r"|教えて|おしえて|知りたい|しりたい|いくら|何円|どれ|どちら|どっち|ありますか|できますか"
+    r"|ご教示|幸いです|いただけますか|いただけませんか"
 )
 
 
@@ -423,8 +427,9 @@ class Runner:
                 if start < 0:
                     continue  # the whole text is no date next to a cue
                 near = normalize(text[max(0, start - 8):end + 8])
-                if not any(normalize(c) in near for c in step.date_cues):
-                    continue
+                if not any(normalize(c) in near for c in step.date_cues) or any(
+                        normalize(w) in near for w in _OTHER_DEADLINES):
+                    continue  # (「申請期限 4月末」 is the application's deadline, no coupon's)
             try:
                 day = slots.parse_date(candidate, default_year=target.year).value
             except slots.SlotError as err:

@@ -356,3 +356,14 @@ def test_two_questions_in_one_message_are_both_answered(talk: Talk, text: str,
 def test_a_single_question_gets_a_single_answer(talk: Talk) -> None:
     talk.say("申請はいつまでですか")
     assert len(talk.last.messages) == 1
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("拝啓 時下ますますご清栄のこととお慶び申し上げます。さて、補償の申請期限をご教示いただけますと"
+     "幸いです。敬具", "2023年4月30日"),
+    ("申請期限　4月末", "2023年4月30日"),
+    ("恐れ入りますが、キャッシュレスポイントの受取期限と、選べるポイントの種類を教えてください", "nanaco"),
+])
+def test_a_letter_or_keywords_get_the_fact_asked(talk: Talk, text: str, fact: str) -> None:
+    talk.say(text)
+    assert fact in talk.text()
