@@ -487,9 +487,12 @@ class _Router(_Turn):
             settled = probe.outcome() is not None  # nothing left to ask: tell their outcome
             own = phrases.contains(raw, words.own_case) and not supposed
             found = self.match(raw) if asked and not own and not settled else None
-            # a supposition (「…なかったらどうなるの？」) gets the rule only when the FAQ is sure
-            if found is not None and found.outcome in (("answer",) if supposed
-                                                       else ("answer", "suggest")):
+            # a supposition (「…なかったらどうなるの？」) gets the rule only when the FAQ is sure,
+            # or fairly sure when it says it is one (「もしも…たらどうなるん？」)
+            surely_supposed = supposed and phrases.contains(raw, ["もし", "仮に", "万一", "万が一"])
+            if found is not None and (found.outcome == "answer" or found.outcome == "suggest" and (
+                    not supposed or surely_supposed
+                    and found.ranking[0][1] >= DETOUR_SUGGEST_MIN)):
                 self.faq_and_check(raw, found)
             else:
                 self.start_dialog(known)

@@ -69,6 +69,9 @@ class Vocabulary:
                     # kana pairs are in every text (ゆう, ちょ): a kana piece needs three
                     if (len(piece) >= 3 or phrases.has_kanji(piece)) and self._piece(piece):
                         reachable[end] = True
+            if reachable[start] and start == len(norm) - 1 > 0 and phrases.has_kanji(
+                    norm[start]) and norm[start] in self.text:
+                reachable[-1] = True  # a one-kanji suffix of a known word: 京都駅, 奈良市
         return reachable[-1]
 
     def _piece(self, piece: str) -> bool:

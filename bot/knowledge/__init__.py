@@ -16,6 +16,7 @@ from bot.faq.entries import Entry, load_faq
 from bot.knowledge.facts import CampaignFacts, load_facts
 from bot.knowledge.render import check_template
 from bot.scope import Vocabulary, strings
+from bot.slots import PREFECTURES
 from bot.yamlsrc import DataFileError, load_yaml, validate
 
 Label = Annotated[str, Field(min_length=1, max_length=20)]
@@ -162,7 +163,7 @@ class Knowledge:
         """Every word the knowledge uses (facts, FAQ, messages, dialog), built on first use;
         not the out-of-scope entries' (their words are exactly those of other matters)."""
         return Vocabulary(strings([
-            self.facts, self.messages, self.flow,
+            self.facts, self.messages, self.flow, [full for full, _, _ in PREFECTURES],
             [(e.question, e.examples, e.answer) for e in self.entries if "範囲外" not in e.tags]]))
 
 
