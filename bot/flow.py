@@ -864,7 +864,7 @@ class Dialog(Runner):
             candidates.append(part)
         if len(candidates) != 1:
             return None
-        value = slots.strip_frame(candidates[0])
+        value = slots.strip_frame(candidates[0]).strip("「」『』\"'“”")  # 「猿沢みやげ処」
         if _PREDICATE_END.search(value):
             return None  # 「番地が抜けていました」: a remark, not a value
         try:

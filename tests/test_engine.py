@@ -362,7 +362,8 @@ def test_a_single_question_gets_a_single_answer(talk: Talk) -> None:
     ("拝啓 時下ますますご清栄のこととお慶び申し上げます。さて、補償の申請期限をご教示いただけますと"
      "幸いです。敬具", "2023年4月30日"),
     ("申請期限　4月末", "2023年4月30日"),
-    ("恐れ入りますが、キャッシュレスポイントの受取期限と、選べるポイントの種類を教えてください", "nanaco"),
+    ("恐れ入りますが、キャッシュレスポイントの受取期限と、選べるポイントの種類を教えてください",
+     "nanaco"),
 ])
 def test_a_letter_or_keywords_get_the_fact_asked(talk: Talk, text: str, fact: str) -> None:
     talk.say(text)
