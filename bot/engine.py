@@ -175,12 +175,8 @@ def _question_parts(raw: str, also: list[str]) -> list[str]:
     as A… and B…. A single question gives nothing."""
     parts: list[str] = []
     for sentence in _SENTENCE_END.split(_AFTER_QUESTION.sub("。", raw)):
-        both = _BOTH.match(sentence.strip())
-        if both:
-            parts += [both.group(1) + both.group(3), both.group(2) + both.group(3)]
-            continue
-        both = _AND_COMMA.match(sentence.strip())
-        if both:
+        both = _BOTH.match(sentence.strip()) or _AND_COMMA.match(sentence.strip())
+        if both:  # two things, one question: each with the words that ask
             parts += [both.group(1) + both.group(3), both.group(2) + both.group(3)]
             continue
         pieces = [sentence]

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
-_DATE = re.compile(rf"\b({'|'.join(_MONTHS)})\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?\b")
+from bot.slots import english_date_spans
+
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -25,9 +24,9 @@ def to_japanese(text: str, terms: dict[str, str], words: dict[str, str]) -> str 
     ours by its question words)."""
     lowered = " " + re.sub(r"[^a-z0-9/' ]+", " ", text.lower()) + " "
     found: list[tuple[int, str]] = []
-    for match in _DATE.finditer(lowered):
-        found.append((match.start(), f"{_MONTHS.index(match.group(1)) + 1}月{match.group(2)}日"))
-    lowered = _DATE.sub(lambda m: " " * len(m.group(0)), lowered)
+    for start, end, japanese in english_date_spans(lowered):  # 「April 30」→「4月30日」
+        found.append((start, japanese))
+        lowered = lowered[:start] + " " * (end - start) + lowered[end:]
     named = False
     for table, is_term in ((terms, True), (words, False)):
         for english in sorted(table, key=len, reverse=True):  # "call center" before "call"

@@ -1008,7 +1008,7 @@ class Dialog(Runner):
                 elif _PHONE_TOKEN.fullmatch(_COPULA_TAIL.sub("", folded).strip()):
                     item = next((i for i in items if self.flow.items[i].parser in (
                         "phone", "contact")), None)
-                elif _COPULA_TAIL.sub("", folded).strip() in _PREFECTURE_NAMES:
+                elif _COPULA_TAIL.sub("", folded).strip() in slots.PREFECTURE_NAMES:
                     # 「期限は2月24日で 奈良県です」: a prefecture's name alone is plain to see
                     item = next((i for i in items if self.flow.items[i].parser == "prefecture"),
                                 None)
@@ -1165,8 +1165,6 @@ _PREDICATE_END = re.compile(
     r"(ます|ました|ません|ない|なかった|った|した|れた|いた|ている|てる|ください|下さい)$")
 # Parts of a message that gives several items: 「、」, 「。」, new lines, full-width slashes.
 _ITEM_SPLIT = re.compile(r"[、,，。\n／]|\s{2,}|(?<=[0-9０-９日]で)\s")  # 「…24日で 奈良県です」
-_PREFECTURE_NAMES = frozenset(name for full, _, _ in slots.PREFECTURES
-                              for name in (full, full if full == "北海道" else full[:-1]))
 # 「電話09033334444」「メールa@b.jp」: a value straight after the item's name
 _VALUE_FOLLOWS = re.compile(r"(?=[0-9A-Za-z０-９Ａ-Ｚａ-ｚ+＋])")
 _COPULA_TAIL = re.compile(r"(?:です|でした|になります|でお願いします|でございます)[。.!！]*\s*$")

@@ -28,6 +28,7 @@ __all__ = [
     "Parsed",
     "SlotError",
     "PREFECTURES",
+    "PREFECTURE_NAMES",
     "parse_phone",
     "parse_email",
     "parse_date",
@@ -494,14 +495,25 @@ _EN_DATE_RE = re.compile(
     re.IGNORECASE)
 
 
-def english_dates(text: str) -> str:
-    """A date written in English (Feb 24th, 24 February 2023) as 2月24日 / 2023年2月24日."""
-    def to_japanese(m: re.Match[str]) -> str:
+def english_date_spans(text: str) -> list[tuple[int, int, str]]:
+    """Each date written in English (Feb 24th, 24 February 2023): its span in the text and
+    its Japanese form, 2月24日 / 2023年2月24日."""
+    spans = []
+    for m in _EN_DATE_RE.finditer(text):
         month = _EN_MONTHS[(m["m1"] or m["m2"]).lower()]
         year = m["y1"] or m["y2"]
-        return f"{year + '年' if year else ''}{month}月{int(m['d1'] or m['d2'])}日"
+        spans.append((m.start(), m.end(),
+                      f"{year + '年' if year else ''}{month}月{int(m['d1'] or m['d2'])}日"))
+    return spans
 
-    return _EN_DATE_RE.sub(to_japanese, text) if re.search("[A-Za-z]", text) else text
+
+def english_dates(text: str) -> str:
+    """The text with its dates written in English in Japanese (Feb 24th → 2月24日)."""
+    if not re.search("[A-Za-z]", text):
+        return text
+    for start, end, japanese in reversed(english_date_spans(text)):
+        text = text[:start] + japanese + text[end:]
+    return text
 
 
 def kana_date_units(text: str) -> str:
@@ -652,6 +664,7 @@ def _build_prefecture_keys() -> tuple[dict[str, str], dict[str, str], dict[str, 
 _PREF_EXACT, _PREF_ROMAJI, _PREF_STEMS = _build_prefecture_keys()
 _PREF_FILLER_KEYS = tuple(match_key(f) for f in _PREF_FILLERS)
 _PREF_FULL_NAMES = tuple(p[0] for p in PREFECTURES)
+PREFECTURE_NAMES = frozenset(_PREF_FULL_NAMES) | frozenset(_PREF_STEMS)  # 奈良県, 奈良
 
 
 def _ambiguous(candidates: Iterable[str]) -> SlotError:
